@@ -1,0 +1,40 @@
+with
+
+users as (
+    select * from {{ ref('base_product__users') }}
+    where rejection_reason is null
+),
+
+renamed as (
+    select
+        -- lineage
+        source_file,
+        source_line,
+
+        -- ids
+        user_id,
+        org_id,
+        cast(invited_by_number as {{ dbt.type_bigint() }}) as invited_by_user_id,
+
+        -- text
+        nullif(lower({{ dbt.split_part('email', "'@'", 2) }}), '') as email_domain,
+        creation_source,
+
+        -- booleans
+        mailing_list_number = 1 as is_opted_in_to_mailing_list,
+        marketing_drip_number = 1 as is_enabled_for_marketing_drip,
+        invited_by_number is not null as is_invited,
+
+        -- timestamps
+        created_at,
+        {{ dbt.dateadd('second', 'cast(last_session_epoch as bigint)',
+            "cast('1970-01-01' as timestamp)") }} as last_session_at,
+
+        -- duplicates
+        row_number() over (
+            partition by user_id order by source_file, source_line
+        ) > 1 as is_exact_duplicate
+    from users
+)
+
+select * from renamed

@@ -1,0 +1,329 @@
+"""Read the landing folders of the contract into all-text raw tables.
+
+Every record of every file becomes exactly one row, whatever the file looks like:
+
+- header names are normalised (``, User ID`` -> ``user_id``); columns the contract does
+  not name (``User OS Share``, unnamed trailing columns) are kept, as JSON, in
+  ``_extra_columns``;
+- each line is decoded as UTF-8, else as cp1252, else as Latin-1 (which never fails), so
+  a legacy 8-bit byte in a title never loses its row;
+- a record whose field count differs from its header's, or a file that lacks a column the
+  contract requires, still lands, with ``_load_error`` saying why; staging sends it to the
+  rejected rows;
+- ``_source_file`` (relative to ``raw_dir``), ``_source_line`` (the physical line on which
+  the record starts; for Parquet the 1-based row number plus one, as if a header line
+  preceded it) and ``_file_stem`` say where a row came from.
+
+Values stay text exactly as exported (no trimming, no typing): staging owns the cleaning.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import re
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+META_COLUMNS = ("_source_file", "_source_line", "_file_stem")
+TRAILING_COLUMNS = ("_extra_columns", "_load_error", "_raw_record")
+
+
+@dataclass(frozen=True)
+class LandingSpec:
+    """What the contract says about one landing folder."""
+
+    folder: str
+    columns: tuple[str, ...]
+    required: tuple[str, ...]
+
+    @property
+    def output_columns(self) -> tuple[str, ...]:
+        return META_COLUMNS + self.columns + TRAILING_COLUMNS
+
+
+SPECS: dict[str, LandingSpec] = {
+    "share_view": LandingSpec(
+        folder="share_view",
+        columns=(
+            "activity_type",
+            "user_id",
+            "rm_id",
+            "user_os",
+            "viewing_app",
+            "user_groups",
+            "shared_date",
+            "shared_time",
+            "title_of_content",
+            "share_channel",
+            "viewed",
+            "time_spent_in_seconds",
+            "last_activity_date",
+            "last_activity_time",
+        ),
+        required=("activity_type", "user_id", "last_activity_date", "last_activity_time"),
+    ),
+    "users": LandingSpec(
+        folder="users",
+        columns=(
+            "object_id",
+            "creation_time",
+            "name",
+            "email",
+            "creation_source",
+            "last_session_creation_time",
+            "opted_in_to_mailing_list",
+            "enabled_for_marketing_drip",
+            "org_id",
+            "invited_by_user_id",
+        ),
+        required=("object_id", "creation_time"),
+    ),
+    "logins": LandingSpec(
+        folder="logins",
+        columns=("time_stamp", "user_id", "visited"),
+        required=("time_stamp", "user_id"),
+    ),
+    "page_events": LandingSpec(
+        folder="page_events",
+        columns=("ts", "user_id", "os", "browser", "plan", "page"),
+        required=("ts", "user_id", "page"),
+    ),
+}
+
+DATA_SUFFIXES = {".csv": "csv", ".txt": "csv", ".parquet": "parquet", ".pq": "parquet"}
+
+
+def normalise_header(name: str) -> str:
+    """Snake-case a header as exported: ``' Time Spent in Seconds'`` -> ``time_spent_in_seconds``."""
+    return re.sub(r"[^0-9a-z]+", "_", name.strip().lower()).strip("_")
+
+
+def decode_line(raw: bytes) -> tuple[str, str]:
+    """Decode one line of an export; return the text and the encoding that worked."""
+    for encoding in ("utf-8", "cp1252"):
+        try:
+            return raw.decode(encoding), encoding
+        except UnicodeDecodeError:
+            continue
+    return raw.decode("latin-1"), "latin-1"
+
+
+def decoded_lines(data: bytes) -> tuple[list[str], set[str]]:
+    """Split a file into lines (line ends kept) and decode each one on its own."""
+    if data.startswith(b"\xef\xbb\xbf"):
+        data = data[3:]
+    try:
+        return data.decode("utf-8").splitlines(keepends=True), {"utf-8"}
+    except UnicodeDecodeError:
+        pass
+    lines, encodings = [], set()
+    for raw in data.splitlines(keepends=True):
+        text, encoding = decode_line(raw)
+        lines.append(text)
+        encodings.add(encoding)
+    return lines, encodings
+
+
+@dataclass
+class FileReport:
+    """What reading one file found; the loader logs it and tests read it."""
+
+    path: str
+    records: int = 0
+    encodings: tuple[str, ...] = ()
+    missing_required: tuple[str, ...] = ()
+    missing_optional: tuple[str, ...] = ()
+    extra_columns: tuple[str, ...] = ()
+    malformed_records: int = 0
+
+    def warnings(self) -> list[str]:
+        found = []
+        if self.records == 0:
+            found.append(f"{self.path}: no records")
+        if self.missing_required:
+            found.append(
+                f"{self.path}: lacks required column(s) {', '.join(self.missing_required)}; "
+                f"its {self.records} records go to the rejected rows"
+            )
+        if self.missing_optional:
+            found.append(
+                f"{self.path}: lacks column(s) {', '.join(self.missing_optional)}; "
+                "they load as empty"
+            )
+        if self.malformed_records:
+            found.append(
+                f"{self.path}: {self.malformed_records} records with a field count unlike "
+                "the header's go to the rejected rows"
+            )
+        return found
+
+
+class _Columns:
+    """Column-wise buffers of text for one output table."""
+
+    def __init__(self, spec: LandingSpec) -> None:
+        self.spec = spec
+        self.data: dict[str, list] = {name: [] for name in spec.output_columns}
+
+    def table(self) -> pa.Table:
+        arrays = {
+            name: pa.array(values, type=pa.int64() if name == "_source_line" else pa.string())
+            for name, values in self.data.items()
+        }
+        return pa.table(arrays)
+
+
+def _header_layout(
+    spec: LandingSpec, header: list[str]
+) -> tuple[dict[int, str], dict[int, str], tuple[str, ...], tuple[str, ...]]:
+    """Map header positions to contract columns and to extra (kept-as-JSON) columns."""
+    contract: dict[int, str] = {}
+    extra: dict[int, str] = {}
+    unnamed = 0
+    for position, name in enumerate(header):
+        column = normalise_header(name)
+        if not column:
+            unnamed += 1
+            extra[position] = f"unnamed_{unnamed}"
+        elif column in spec.columns and column not in contract.values():
+            contract[position] = column
+        else:
+            key = column
+            while key in extra.values():
+                key += "_dup"
+            extra[position] = key
+    present = set(contract.values())
+    missing_required = tuple(c for c in spec.required if c not in present)
+    missing_optional = tuple(
+        c for c in spec.columns if c not in present and c not in spec.required
+    )
+    return contract, extra, missing_required, missing_optional
+
+
+def _extras_json(values: Iterable[tuple[str, object]]) -> str | None:
+    kept = {key: value for key, value in values if value not in (None, "")}
+    return json.dumps(kept, ensure_ascii=False, sort_keys=True) if kept else None
+
+
+def _csv_records(lines: list[str]) -> Iterator[tuple[int, list[str], str]]:
+    """Yield (first line number, fields, record text) for each non-blank CSV record."""
+    reader = csv.reader(lines, strict=False)
+    line_after_previous = 1
+    for fields in reader:
+        first_line = line_after_previous
+        line_after_previous = reader.line_num + 1
+        if not fields or all(field.strip() == "" for field in fields) and len(fields) <= 1:
+            continue
+        text = "".join(lines[first_line - 1 : reader.line_num]).rstrip("\r\n")
+        yield first_line, fields, text
+
+
+def read_csv_file(spec: LandingSpec, path: Path, raw_dir: Path, out: _Columns) -> FileReport:
+    relative = path.relative_to(raw_dir).as_posix()
+    lines, encodings = decoded_lines(path.read_bytes())
+    report = FileReport(path=relative, encodings=tuple(sorted(encodings)))
+    records = _csv_records(lines)
+    first = next(records, None)
+    if first is None:
+        return report
+    _, header, _ = first
+    contract, extra, missing_required, missing_optional = _header_layout(spec, header)
+    report.missing_required, report.missing_optional = missing_required, missing_optional
+    report.extra_columns = tuple(extra.values())
+    file_error = (
+        f"file lacks required column(s): {', '.join(missing_required)}"
+        if missing_required
+        else None
+    )
+    data = out.data
+    width = len(header)
+    for line, fields, text in records:
+        report.records += 1
+        error = file_error
+        if error is None and len(fields) != width:
+            error = f"record has {len(fields)} fields, header has {width}"
+            report.malformed_records += 1
+        data["_source_file"].append(relative)
+        data["_source_line"].append(line)
+        data["_file_stem"].append(path.stem)
+        for column in spec.columns:
+            data[column].append(None)
+        for position, column in contract.items():
+            if position < len(fields):
+                data[column][-1] = fields[position]
+        overflow = [(f"overflow_{i + 1}", v) for i, v in enumerate(fields[width:])]
+        data["_extra_columns"].append(
+            _extras_json(
+                [(key, fields[p]) for p, key in extra.items() if p < len(fields)] + overflow
+            )
+        )
+        data["_load_error"].append(error)
+        data["_raw_record"].append(text if error else None)
+    return report
+
+
+def read_parquet_file(spec: LandingSpec, path: Path, raw_dir: Path, out: _Columns) -> FileReport:
+    relative = path.relative_to(raw_dir).as_posix()
+    table = pq.read_table(path)
+    header = table.column_names
+    contract, extra, missing_required, missing_optional = _header_layout(spec, header)
+    report = FileReport(
+        path=relative,
+        records=table.num_rows,
+        encodings=("parquet",),
+        missing_required=missing_required,
+        missing_optional=missing_optional,
+        extra_columns=tuple(extra.values()),
+    )
+    n = table.num_rows
+    text = {p: table.column(p).cast(pa.string()).to_pylist() for p in list(contract) + list(extra)}
+    data = out.data
+    data["_source_file"].extend([relative] * n)
+    data["_source_line"].extend(range(2, n + 2))
+    data["_file_stem"].extend([path.stem] * n)
+    by_column = {column: p for p, column in contract.items()}
+    for column in spec.columns:
+        p = by_column.get(column)
+        data[column].extend(text[p] if p is not None else [None] * n)
+    extra_values = [text[p] for p in extra]
+    extra_keys = list(extra.values())
+    data["_extra_columns"].extend(
+        _extras_json(zip(extra_keys, row, strict=True)) if extra_keys else None
+        for row in (zip(*extra_values, strict=True) if extra_values else [()] * n)
+    )
+    error = (
+        f"file lacks required column(s): {', '.join(missing_required)}"
+        if missing_required
+        else None
+    )
+    data["_load_error"].extend([error] * n)
+    data["_raw_record"].extend([None] * n)
+    return report
+
+
+def landing_files(raw_dir: Path, spec: LandingSpec) -> list[Path]:
+    folder = raw_dir / spec.folder
+    if not folder.is_dir():
+        return []
+    return sorted(
+        p
+        for p in folder.rglob("*")
+        if p.is_file() and p.suffix.lower() in DATA_SUFFIXES and not p.name.startswith(".")
+    )
+
+
+def load_folder(raw_dir: Path | str, source: str) -> tuple[pa.Table, list[FileReport]]:
+    """Read every data file of one landing folder into one all-text table."""
+    spec = SPECS[source]
+    raw_dir = Path(raw_dir)
+    out = _Columns(spec)
+    reports = []
+    for path in landing_files(raw_dir, spec):
+        reader = read_parquet_file if DATA_SUFFIXES[path.suffix.lower()] == "parquet" else read_csv_file
+        reports.append(reader(spec, path, raw_dir, out))
+    return out.table(), reports
