@@ -99,7 +99,7 @@ DATA_SUFFIXES = {".csv": "csv", ".txt": "csv", ".parquet": "parquet", ".pq": "pa
 
 
 def normalise_header(name: str) -> str:
-    """Snake-case a header as exported: ``' Time Spent in Seconds'`` -> ``time_spent_in_seconds``."""
+    """Snake-case an exported header: ``' Time Spent in Seconds'`` -> ``time_spent_in_seconds``."""
     return re.sub(r"[^0-9a-z]+", "_", name.strip().lower()).strip("_")
 
 
@@ -199,9 +199,7 @@ def _header_layout(
             extra[position] = key
     present = set(contract.values())
     missing_required = tuple(c for c in spec.required if c not in present)
-    missing_optional = tuple(
-        c for c in spec.columns if c not in present and c not in spec.required
-    )
+    missing_optional = tuple(c for c in spec.columns if c not in present and c not in spec.required)
     return contract, extra, missing_required, missing_optional
 
 
@@ -324,6 +322,8 @@ def load_folder(raw_dir: Path | str, source: str) -> tuple[pa.Table, list[FileRe
     out = _Columns(spec)
     reports = []
     for path in landing_files(raw_dir, spec):
-        reader = read_parquet_file if DATA_SUFFIXES[path.suffix.lower()] == "parquet" else read_csv_file
+        reader = (
+            read_parquet_file if DATA_SUFFIXES[path.suffix.lower()] == "parquet" else read_csv_file
+        )
         reports.append(reader(spec, path, raw_dir, out))
     return out.table(), reports

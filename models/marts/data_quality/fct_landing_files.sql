@@ -15,22 +15,22 @@ with
 ] %}
 
 {% for source_name, model in staged_models %}
-{{ model }} as (
-    select
-        '{{ source_name }}' as source_name,
-        source_file,
-        count(*) as staged_rows,
-        count(case when is_exact_duplicate then 1 end) as exact_duplicate_rows
-    from {{ ref(model) }}
-    group by 1, 2
-),
+    {{ model }} as (
+        select
+            '{{ source_name }}' as source_name,
+            source_file,
+            count(*) as staged_rows,
+            count(case when is_exact_duplicate then 1 end) as exact_duplicate_rows
+        from {{ ref(model) }}
+        group by 1, 2
+    ),
 
 {% endfor %}
 
 staged as (
     {% for source_name, model in staged_models %}
-    select * from {{ model }}
-    {% if not loop.last %}union all{% endif %}
+        select * from {{ model }}
+        {% if not loop.last %}union all{% endif %}
     {% endfor %}
 ),
 

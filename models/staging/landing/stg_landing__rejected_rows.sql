@@ -14,23 +14,23 @@ with
 ] %}
 
 {% for source_name, base in bases %}
-{{ base }} as (
-    select
-        '{{ source_name }}' as source_name,
-        source_file,
-        source_line,
-        rejection_reason,
-        coalesce(raw_record, record_values) as record_text
-    from {{ ref(base) }}
-    where rejection_reason is not null
-),
+    {{ base }} as (
+        select
+            '{{ source_name }}' as source_name,
+            source_file,
+            source_line,
+            rejection_reason,
+            coalesce(raw_record, record_values) as record_text
+        from {{ ref(base) }}
+        where rejection_reason is not null
+    ),
 
 {% endfor %}
 
 unioned as (
     {% for source_name, base in bases %}
-    select * from {{ base }}
-    {% if not loop.last %}union all{% endif %}
+        select * from {{ base }}
+        {% if not loop.last %}union all{% endif %}
     {% endfor %}
 )
 

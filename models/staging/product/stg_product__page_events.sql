@@ -6,11 +6,13 @@ page_events as (
 ),
 
 os_values as (
-    select distinct os as raw_value from page_events where os is not null
+    select distinct os as raw_value from page_events
+    where os is not null
 ),
 
 browser_values as (
-    select distinct browser as raw_value from page_events where browser is not null
+    select distinct browser as raw_value from page_events
+    where browser is not null
 ),
 
 os_lookup as (

@@ -6,11 +6,13 @@ activities as (
 ),
 
 os_values as (
-    select distinct user_os as raw_value from activities where user_os is not null
+    select distinct user_os as raw_value from activities
+    where user_os is not null
 ),
 
 app_values as (
-    select distinct viewing_app as raw_value from activities where viewing_app is not null
+    select distinct viewing_app as raw_value from activities
+    where viewing_app is not null
 ),
 
 os_lookup as (

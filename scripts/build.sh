@@ -1,0 +1,16 @@
+#!/usr/bin/env bash
+# Install everything, generate the sample data if needed, run `dbt build`, summarise.
+#   UPTAKE_RAW_DIR  landing folders to read (default: data/sample, generated when absent)
+#   UPTAKE_DB_PATH  DuckDB file to build (default: target/uptake.duckdb)
+# Extra arguments go to dbt build (e.g. --select staging).
+source "$(dirname "$0")/bootstrap.sh"
+
+if [ -z "${UPTAKE_RAW_DIR:-}" ] && [ ! -f data/sample/GENERATOR.json ]; then
+    echo "==> generating the sample data into data/sample"
+    uptake generate --out data/sample
+fi
+
+echo "==> dbt build"
+dbt build "$@"
+
+uptake summary

@@ -1,0 +1,17 @@
+#!/usr/bin/env bash
+# The whole test suite, as CI runs it: lint, dbt build on the landing fixtures (data
+# tests and unit tests), pytest.
+source "$(dirname "$0")/bootstrap.sh"
+
+echo "==> ruff"
+ruff check src tests python_models
+ruff format --check src tests python_models
+
+echo "==> sqlfluff lint"
+sqlfluff lint models analyses
+
+echo "==> dbt build on tests/landing_fixtures"
+UPTAKE_DB_PATH=target/fixtures.duckdb dbt build --vars '{raw_dir: tests/landing_fixtures}'
+
+echo "==> pytest"
+pytest

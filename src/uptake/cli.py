@@ -1,0 +1,93 @@
+"""The ``uptake`` command: sample data and a summary of what a build produced."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from pathlib import Path
+
+DEFAULT_DB_PATH = "target/uptake.duckdb"
+SUMMARY_SCHEMAS = ("raw", "seeds", "staging", "intermediate", "marts")
+
+
+def db_path() -> Path:
+    return Path(os.environ.get("UPTAKE_DB_PATH", DEFAULT_DB_PATH))
+
+
+def relation_counts(path: Path) -> list[tuple[str, str, str, int]]:
+    """(schema, name, table or view, rows) for every relation of the project's schemas."""
+    import duckdb
+
+    with duckdb.connect(str(path), read_only=True) as conn:
+        relations = conn.execute(
+            """
+            select table_schema, table_name, lower(table_type)
+            from information_schema.tables
+            where table_schema in (select unnest(?::varchar[]))
+            order by 1, 2
+            """,
+            [list(SUMMARY_SCHEMAS)],
+        ).fetchall()
+        return [
+            (
+                schema,
+                name,
+                "view" if "view" in kind else "table",
+                conn.execute(f'select count(*) from "{schema}"."{name}"').fetchone()[0],
+            )
+            for schema, name, kind in relations
+        ]
+
+
+def summary(args: argparse.Namespace) -> int:
+    path = Path(args.db) if args.db else db_path()
+    if not path.exists():
+        print(
+            f"uptake summary: no DuckDB file at {path}; run scripts/build.sh first", file=sys.stderr
+        )
+        return 1
+    rows = relation_counts(path)
+    order = {schema: i for i, schema in enumerate(SUMMARY_SCHEMAS)}
+    rows.sort(key=lambda r: (order[r[0]], r[1]))
+    width = max((len(f"{s}.{n}") for s, n, _, _ in rows), default=10)
+    print(f"\n{'relation':<{width}}  {'kind':<5}  {'rows':>12}")
+    for schema, name, kind, count in rows:
+        print(f"{schema + '.' + name:<{width}}  {kind:<5}  {count:>12,}")
+    print(f"\n{len(rows)} relations in {path.resolve()}")
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    from uptake import generator
+
+    parser = argparse.ArgumentParser(prog="uptake", description=__doc__)
+    commands = parser.add_subparsers(dest="command", required=True)
+
+    generate = commands.add_parser(
+        "generate", help="write the synthetic landing folders (deterministic for a seed)"
+    )
+    generator.add_arguments(generate)
+    generate.set_defaults(handler=generator.run)
+
+    summarise = commands.add_parser(
+        "summary", help="list the relations of the DuckDB file with their row counts"
+    )
+    summarise.add_argument(
+        "--db", help=f"DuckDB file (default: $UPTAKE_DB_PATH or {DEFAULT_DB_PATH})"
+    )
+    summarise.set_defaults(handler=summary)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        return args.handler(args)
+    except (OSError, ValueError) as error:
+        print(f"uptake {args.command}: {error}", file=sys.stderr)
+        return 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,45 @@
+"""Shared helpers: run dbt against a DuckDB file of the test's own."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import duckdb
+import pytest
+
+PROJECT_DIR = Path(__file__).resolve().parents[2]
+FIXTURES = PROJECT_DIR / "tests" / "landing_fixtures"
+
+
+def run_dbt(args: list[str], raw_dir: Path, db_path: Path) -> subprocess.CompletedProcess:
+    """Run the dbt CLI of this interpreter's environment in the project folder."""
+    env = {
+        **os.environ,
+        "UPTAKE_DB_PATH": str(db_path),
+        "DBT_PROFILES_DIR": str(PROJECT_DIR),
+        "DBT_SEND_ANONYMOUS_USAGE_STATS": "False",
+    }
+    env.pop("UPTAKE_RAW_DIR", None)
+    dbt = Path(sys.executable).with_name("dbt")
+    command = [str(dbt), *args, "--vars", f"{{raw_dir: '{raw_dir}'}}"]
+    command += ["--target-path", str(db_path.parent / "dbt_target")]
+    return subprocess.run(
+        command, cwd=PROJECT_DIR, env=env, capture_output=True, text=True, timeout=900
+    )
+
+
+def query(db_path: Path, sql: str) -> list[tuple]:
+    with duckdb.connect(str(db_path), read_only=True) as conn:
+        return conn.execute(sql).fetchall()
+
+
+@pytest.fixture(scope="session")
+def fixtures_db(tmp_path_factory) -> Path:
+    """The landing fixtures built by `dbt build` into a fresh DuckDB file."""
+    db_path = tmp_path_factory.mktemp("fixtures") / "fixtures.duckdb"
+    result = run_dbt(["build"], FIXTURES, db_path)
+    assert result.returncode == 0, result.stdout[-5000:]
+    return db_path
