@@ -1,0 +1,182 @@
+{{ config(materialized='table') }}
+
+{#
+    One row per user of every type, with the day the user's retention clock starts
+    (cohort_date: the signup day for accounts, the first active day for web-tool users
+    and clients), the last day the data of that user type covers, and the segments
+    retention is cut by. Segments of web-tool users and clients are those of their
+    first active day.
+#}
+
+with
+
+accounts as (
+    select
+        user_id,
+        signup_date,
+        creation_source
+    from {{ ref('dim_users') }}
+),
+
+user_days as (
+    select
+        user_key,
+        user_type,
+        user_id,
+        customer_code,
+        activity_date
+    from {{ ref('int_user_days_aggregated') }}
+),
+
+data_ends as (
+    select
+        user_type,
+        max(activity_date) as data_end_date
+    from user_days
+    group by 1
+),
+
+page_events as (
+    select
+        user_id,
+        os_family,
+        browser_family,
+        device_type,
+        plan,
+        occurred_at
+    from {{ ref('stg_product__page_events') }}
+    where not is_exact_duplicate
+),
+
+views as (
+    select
+        customer_code,
+        client_id,
+        os_family,
+        browser_family,
+        device_type,
+        last_activity_date,
+        last_activity_at,
+        source_file,
+        source_line
+    from {{ ref('stg_share_view__activities') }}
+    where activity_type = 'VIEW' and not is_exact_duplicate
+),
+
+customers as (
+    select
+        customer_code,
+        industry
+    from {{ ref('customers') }}
+),
+
+first_page_events as (
+    select
+        user_id,
+        os_family,
+        browser_family,
+        device_type,
+        plan,
+        row_number() over (partition by user_id order by occurred_at) as event_rank
+    from page_events
+),
+
+first_views as (
+    select
+        customer_code,
+        client_id,
+        os_family,
+        browser_family,
+        device_type,
+        row_number() over (
+            partition by customer_code, client_id
+            order by last_activity_date, last_activity_at, source_file, source_line
+        ) as view_rank
+    from views
+),
+
+first_days as (
+    select
+        user_key,
+        user_type,
+        user_id,
+        customer_code,
+        min(activity_date) as first_active_date
+    from user_days
+    group by 1, 2, 3, 4
+),
+
+account_cohorts as (
+    select
+        {{ dbt.concat(["'account:'", 'cast(accounts.user_id as ' ~ dbt.type_string() ~ ')']) }}
+            as user_key,
+        'account' as user_type,
+        accounts.signup_date as cohort_date,
+        accounts.creation_source,
+        cast(null as {{ dbt.type_string() }}) as os_family,
+        cast(null as {{ dbt.type_string() }}) as browser_family,
+        cast(null as {{ dbt.type_string() }}) as device_type,
+        cast(null as {{ dbt.type_string() }}) as plan,
+        cast(null as {{ dbt.type_string() }}) as customer_code
+    from accounts
+),
+
+web_user_cohorts as (
+    select
+        first_days.user_key,
+        first_days.user_type,
+        first_days.first_active_date as cohort_date,
+        cast(null as {{ dbt.type_string() }}) as creation_source,
+        first_page_events.os_family,
+        first_page_events.browser_family,
+        first_page_events.device_type,
+        first_page_events.plan,
+        cast(null as {{ dbt.type_string() }}) as customer_code
+    from first_days
+    inner join first_page_events
+        on
+            first_days.user_id = first_page_events.user_id
+            and first_page_events.event_rank = 1
+    where first_days.user_type = 'web_user'
+),
+
+client_cohorts as (
+    select
+        first_days.user_key,
+        first_days.user_type,
+        first_days.first_active_date as cohort_date,
+        cast(null as {{ dbt.type_string() }}) as creation_source,
+        first_views.os_family,
+        first_views.browser_family,
+        first_views.device_type,
+        cast(null as {{ dbt.type_string() }}) as plan,
+        first_days.customer_code
+    from first_days
+    inner join first_views
+        on
+            first_days.customer_code = first_views.customer_code
+            and first_days.user_id = first_views.client_id
+            and first_views.view_rank = 1
+    where first_days.user_type = 'client'
+),
+
+cohorts as (
+    select * from account_cohorts
+    union all
+    select * from web_user_cohorts
+    union all
+    select * from client_cohorts
+),
+
+final as (
+    select
+        cohorts.*,
+        coalesce(customers.industry, case when cohorts.customer_code is not null then 'unknown' end)
+            as industry,
+        data_ends.data_end_date
+    from cohorts
+    left join customers on cohorts.customer_code = customers.customer_code
+    left join data_ends on cohorts.user_type = data_ends.user_type
+)
+
+select * from final

@@ -1,0 +1,33 @@
+{{ config(materialized='table') }}
+
+{#
+    One row per user per active day, all sources together: the building block of the
+    user-day, window, adoption, retention and lifecycle facts.
+#}
+
+with
+
+events as (
+    select * from {{ ref('int_activity_events_unioned') }}
+),
+
+user_days as (
+    select
+        user_key,
+        user_type,
+        user_id,
+        customer_code,
+        activity_date,
+        count(case when event_source = 'login' then 1 end) as logins,
+        count(case when event_source = 'page_event' then 1 end) as page_events,
+        count(case when event_source = 'view' then 1 end) as views,
+        count(distinct case when event_source = 'page_event' then item end) as distinct_pages,
+        count(distinct case when event_source = 'view' then item end) as distinct_contents,
+        coalesce(sum(time_spent_seconds), 0) as time_spent_seconds,
+        min(occurred_at) as first_event_at,
+        max(occurred_at) as last_event_at
+    from events
+    group by 1, 2, 3, 4, 5
+)
+
+select * from user_days

@@ -1,0 +1,38 @@
+{#
+    One row per user type and calendar day: DAU (active that day), WAU (active in the
+    trailing 7 days), MAU (active in the trailing 28 days) and DAU/MAU, the share of the
+    month's users who came that day.
+#}
+
+with
+
+windows as (
+    select
+        user_type,
+        calendar_date,
+        is_active,
+        active_days_trailing_7d,
+        active_days_trailing_28d
+    from {{ ref('fct_user_day_windows') }}
+),
+
+daily as (
+    select
+        user_type,
+        calendar_date,
+        count(case when is_active then 1 end) as daily_active_users,
+        count(case when active_days_trailing_7d > 0 then 1 end) as weekly_active_users,
+        count(case when active_days_trailing_28d > 0 then 1 end) as monthly_active_users
+    from windows
+    group by 1, 2
+),
+
+final as (
+    select
+        *,
+        cast(daily_active_users as double)
+        / nullif(monthly_active_users, 0) as dau_over_mau
+    from daily
+)
+
+select * from final

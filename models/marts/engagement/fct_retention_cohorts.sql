@@ -1,0 +1,60 @@
+{#
+    One row per user type, cohort and period: how many users of a signup (accounts) or
+    first-activity (web-tool users, clients) cohort were active in period N ("on day /
+    week / month N") and in period N or later ("unbounded"). Weekly cohorts are reported
+    by day and by week, monthly cohorts by month.
+
+    Rates count only observable users (those whose period N the data covers in full);
+    a cell with fewer observable than cohort users is is_complete = false, and a cell
+    with none has null rates, never 0.
+#}
+
+with
+
+periods as (
+    select * from {{ ref('int_user_retention_periods') }}
+),
+
+cohort_periods as (
+    select
+        *,
+        'week' as cohort_grain,
+        {{ week_start('cohort_date') }} as cohort_start_date
+    from periods
+    where period_unit in ('day', 'week')
+    union all
+    select
+        *,
+        'month' as cohort_grain,
+        cast({{ dbt.date_trunc('month', 'cohort_date') }} as date) as cohort_start_date
+    from periods
+    where period_unit = 'month'
+),
+
+cells as (
+    select
+        user_type,
+        cohort_grain,
+        cohort_start_date,
+        period_unit,
+        period_number,
+        count(*) as cohort_users,
+        count(case when is_observable then 1 end) as observable_users,
+        count(case when is_observable and is_active then 1 end) as retained_users,
+        count(case when is_observable and is_active_on_or_after then 1 end)
+            as retained_or_later_users
+    from cohort_periods
+    group by 1, 2, 3, 4, 5
+),
+
+final as (
+    select
+        *,
+        cast(retained_users as double) / nullif(observable_users, 0) as retention_rate,
+        cast(retained_or_later_users as double)
+        / nullif(observable_users, 0) as unbounded_retention_rate,
+        observable_users = cohort_users as is_complete
+    from cells
+)
+
+select * from final

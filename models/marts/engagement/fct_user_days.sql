@@ -1,0 +1,32 @@
+{#
+    One row per user per active day, across sources: logins (accounts), page events
+    (web-tool users) and views of shared content (clients). Exact duplicate export
+    records are not counted.
+#}
+
+with
+
+user_days as (
+    select * from {{ ref('int_user_days_aggregated') }}
+),
+
+final as (
+    select
+        user_key,
+        user_type,
+        user_id,
+        customer_code,
+        activity_date,
+        logins,
+        page_events,
+        views,
+        logins + page_events + views as events,
+        distinct_pages,
+        distinct_contents,
+        cast(time_spent_seconds as double) as time_spent_seconds,
+        first_event_at,
+        last_event_at
+    from user_days
+)
+
+select * from final
