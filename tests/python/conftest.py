@@ -43,3 +43,25 @@ def fixtures_db(tmp_path_factory) -> Path:
     result = run_dbt(["build"], FIXTURES, db_path)
     assert result.returncode == 0, result.stdout[-5000:]
     return db_path
+
+
+SAMPLE_SCALE = 0.3
+
+
+@pytest.fixture(scope="session")
+def sample_dir(tmp_path_factory) -> Path:
+    """Landing folders made by the project's generator at a small scale."""
+    from uptake.generator import generate
+
+    out = tmp_path_factory.mktemp("sample") / "landing"
+    generate(out, seed=7, scale=SAMPLE_SCALE, fmt="csv")
+    return out
+
+
+@pytest.fixture(scope="session")
+def sample_db(sample_dir, tmp_path_factory) -> Path:
+    """The generated sample built by `dbt build` (all models and tests)."""
+    db_path = tmp_path_factory.mktemp("sample_db") / "sample.duckdb"
+    result = run_dbt(["build"], sample_dir, db_path)
+    assert result.returncode == 0, result.stdout[-5000:]
+    return db_path
