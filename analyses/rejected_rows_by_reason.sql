@@ -22,4 +22,4 @@ counted as (
 )
 
 select * from counted
-order by rejected_rows desc
+order by 4 desc

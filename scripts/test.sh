@@ -8,7 +8,7 @@ ruff check src tests python_models
 ruff format --check src tests python_models
 
 echo "==> sqlfluff lint"
-sqlfluff lint models analyses
+sqlfluff lint models analyses tests
 
 echo "==> dbt build on tests/landing_fixtures"
 UPTAKE_DB_PATH=target/fixtures.duckdb dbt build --vars '{raw_dir: tests/landing_fixtures}'

@@ -41,15 +41,20 @@ user_bounds as (
     group by 1, 2, 3, 4
 ),
 
+window_ends as (
+    select
+        *,
+        cast(
+            {{ dbt.dateadd('day', var('trailing_window_days') - 1, 'last_active_date') }} as date
+        ) as window_end_date
+    from user_bounds
+),
+
 spine_bounds as (
     select
         *,
-        least(
-            cast({{ dbt.dateadd('day', var('trailing_window_days') - 1, 'last_active_date') }}
-                as date),
-            data_end_date
-        ) as spine_end_date
-    from user_bounds
+        least(window_end_date, data_end_date) as spine_end_date
+    from window_ends
 ),
 
 day_offsets as (

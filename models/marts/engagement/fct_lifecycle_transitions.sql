@@ -32,7 +32,7 @@ counted as (
         week_start_date,
         from_state,
         to_state,
-        count(*) as users
+        count(*) as user_count
     from moves
     where from_state is not null
     group by 1, 2, 3, 4

@@ -47,7 +47,7 @@ segment_members as (
             '{{ segment }}' as segment_type,
             coalesce({{ segment }}, 'unknown') as segment_value
         from cohorts
-        where user_type in ('{{ user_types | join("', '") }}')
+        where user_type in ({{ "'" ~ user_types | join("', '") ~ "'" }})
         {% if not loop.last %}union all{% endif %}
     {% endfor %}
 ),
@@ -58,7 +58,7 @@ cells as (
         segment_members.segment_type,
         segment_members.segment_value,
         periods.period_number as week_number,
-        count(*) as users,
+        count(*) as user_count,
         count(case when periods.is_observable then 1 end) as observable_users,
         count(case when periods.is_observable and periods.is_active then 1 end)
             as retained_users,
@@ -75,7 +75,7 @@ final as (
         cast(retained_users as double) / nullif(observable_users, 0) as retention_rate,
         cast(retained_or_later_users as double)
         / nullif(observable_users, 0) as unbounded_retention_rate,
-        observable_users = users as is_complete
+        observable_users = user_count as is_complete
     from cells
 )
 

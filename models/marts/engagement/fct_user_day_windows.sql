@@ -27,7 +27,8 @@ windows as (
         user_type,
         calendar_date,
         is_active,
-        {{ dbt.datediff('first_active_date', 'calendar_date', 'day') }} as days_since_first_active,
+        {{ dbt.datediff('first_active_date', 'calendar_date', 'day') }}
+            as days_since_first_active,
         cast(sum(case when is_active then 1 else 0 end) over (
             partition by user_key order by calendar_date
             rows between 6 preceding and current row

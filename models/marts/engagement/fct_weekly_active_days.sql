@@ -22,7 +22,7 @@ counted as (
         week_start_date,
         active_days,
         min(case when is_complete_week then 1 else 0 end) = 1 as is_complete_week,
-        count(*) as users
+        count(*) as user_count
     from user_weeks
     group by 1, 2, 3
 ),
@@ -30,8 +30,8 @@ counted as (
 final as (
     select
         *,
-        cast(users as double)
-        / sum(users) over (partition by user_type, week_start_date) as share_of_active_users
+        cast(user_count as double)
+        / sum(user_count) over (partition by user_type, week_start_date) as share_of_active_users
     from counted
 )
 
