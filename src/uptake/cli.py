@@ -55,6 +55,11 @@ def summary(args: argparse.Namespace) -> int:
     for schema, name, kind, count in rows:
         print(f"{schema + '.' + name:<{width}}  {kind:<5}  {count:>12,}")
     print(f"\n{len(rows)} relations in {path.resolve()}")
+    if args.require_rows:
+        empty = [f"{s}.{n}" for s, n, _, count in rows if s in args.require_rows and count == 0]
+        if empty:
+            print(f"uptake summary: empty relations: {', '.join(empty)}", file=sys.stderr)
+            return 1
     return 0
 
 
@@ -75,6 +80,12 @@ def build_parser() -> argparse.ArgumentParser:
     )
     summarise.add_argument(
         "--db", help=f"DuckDB file (default: $UPTAKE_DB_PATH or {DEFAULT_DB_PATH})"
+    )
+    summarise.add_argument(
+        "--require-rows",
+        nargs="+",
+        metavar="SCHEMA",
+        help="fail when a relation of these schemas is empty (e.g. raw marts)",
     )
     summarise.set_defaults(handler=summary)
     return parser
