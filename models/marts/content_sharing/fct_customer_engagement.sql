@@ -1,0 +1,48 @@
+{#
+    One row per share_view customer: the engagement figures the business reports,
+    counted over SHARE and VIEW rows as the export holds them (re-sends and exact
+    duplicates included; the duplicates also counted apart), so that they reconcile
+    with a count of the raw export by hand. Rejected records (see fct_landing_files)
+    are not counted.
+#}
+
+with
+
+activities as (
+    select
+        customer_code,
+        customer_name,
+        industry,
+        activity_type,
+        client_id,
+        is_viewed,
+        is_exact_duplicate,
+        time_spent_seconds
+    from {{ ref('int_share_view_activities_enriched') }}
+),
+
+engagement as (
+    {{ share_view_engagement('activities', ['customer_code', 'customer_name']) }}
+),
+
+final as (
+    select
+        customer_code,
+        customer_name,
+        industry,
+        sharing_users,
+        shares,
+        cast(shares as double) / nullif(sharing_users, 0) as shares_per_sharing_user,
+        exact_duplicate_shares,
+        viewed_shares,
+        cast(viewed_shares as double) / nullif(shares, 0) as share_view_through_rate,
+        views,
+        exact_duplicate_views,
+        cast(views as double) / nullif(shares, 0) as views_per_share,
+        viewing_clients,
+        total_minutes_viewed,
+        median_minutes_viewed
+    from engagement
+)
+
+select * from final

@@ -1,0 +1,70 @@
+{#
+    One row per level (customer or industry), group, dimension and category: views
+    and minutes viewed by weekday, hour, month, device type, OS family and browser
+    family, with the category's share of the group's views. Exact duplicate view rows
+    are left out. The weekday x hour grid is fct_view_weekday_hours.
+#}
+
+{% set dimensions = {
+    'weekday': "cast(view_weekday as " ~ dbt.type_string() ~ ")",
+    'hour': "cast(view_hour as " ~ dbt.type_string() ~ ")",
+    'month': "cast(view_month as " ~ dbt.type_string() ~ ")",
+    'device_type': "coalesce(device_type, 'unknown')",
+    'os_family': "coalesce(os_family, 'unknown')",
+    'browser_family': "coalesce(browser_family, 'unknown')",
+} %}
+
+with
+
+views as (
+    select
+        customer_code,
+        industry,
+        view_weekday,
+        view_hour,
+        view_month,
+        device_type,
+        os_family,
+        browser_family,
+        minutes_viewed
+    from {{ ref('fct_views') }}
+    where not is_exact_duplicate
+),
+
+categorised as (
+    {% for level in ['customer', 'industry'] %}
+        {% for dimension, expression in dimensions.items() %}
+            select
+                '{{ level }}' as level,
+                {{ 'customer_code' if level == 'customer' else 'industry' }} as group_value,
+                '{{ dimension }}' as dimension,
+                {{ expression }} as category,
+                minutes_viewed
+            from views
+            {% if not loop.last %}union all{% endif %}
+        {% endfor %}
+        {% if not loop.last %}union all{% endif %}
+    {% endfor %}
+),
+
+counted as (
+    select
+        level,
+        group_value,
+        dimension,
+        category,
+        count(*) as views,
+        coalesce(sum(minutes_viewed), 0) as minutes_viewed
+    from categorised
+    group by 1, 2, 3, 4
+),
+
+final as (
+    select
+        *,
+        cast(views as double)
+        / sum(views) over (partition by level, group_value, dimension) as share_of_views
+    from counted
+)
+
+select * from final

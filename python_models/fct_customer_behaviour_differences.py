@@ -1,0 +1,29 @@
+"""Per customer and dimension of viewing behaviour, does the customer differ from the
+others? A chi-square test with its effect size, from uptake.stats."""
+
+from uptake.stats import distribution_differences
+
+DIMENSIONS = ["view_weekday_name", "view_hour", "view_month", "device_type"]
+
+
+def model(dbt, session):
+    dbt.config(materialized="table", schema="marts")
+    settings = dbt.config.get("meta") or {}
+    views = dbt.ref("fct_views").df()
+    views = views[~views["is_exact_duplicate"]]
+    result = distribution_differences(
+        views,
+        group_column="customer_code",
+        dimensions=DIMENSIONS,
+        alpha=float(settings.get("alpha", 0.01)),
+        min_effect_size=float(settings.get("min_effect_size", 0.05)),
+    )
+    result["dimension"] = result["dimension"].map(
+        {
+            "view_weekday_name": "weekday",
+            "view_hour": "hour",
+            "view_month": "month",
+            "device_type": "device_type",
+        }
+    )
+    return result.rename(columns={"group_value": "customer_code"})
