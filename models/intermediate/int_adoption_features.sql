@@ -1,0 +1,174 @@
+{{ config(materialized='table') }}
+
+{#
+    One row per account and cut-off (var adoption_cutoff_days: days after signup) that
+    the data reaches. Accounts that adopted before the cut-off are flagged
+    (is_adopted_before_cutoff): the models train and score only the others, and the
+    "whole cohort" AUC counts them as known. Each row holds what was
+    known strictly before the cut-off day, and the label "adopts within
+    adoption_horizon_days of signup" (null when the horizon lies beyond the data; such
+    rows are scored, not trained on). Point in time: activity, the org's adoption and
+    the inviter's adoption count only before cutoff_date. last_session_creation_time
+    records the future and is never used.
+#}
+
+with
+
+cutoffs as (
+    {% for days in var('adoption_cutoff_days') %}
+        select {{ days }} as cutoff_days
+        {% if not loop.last %}union all{% endif %}
+    {% endfor %}
+),
+
+users as (
+    select
+        user_id,
+        org_id,
+        invited_by_user_id,
+        email_domain,
+        creation_source,
+        is_opted_in_to_mailing_list,
+        is_enabled_for_marketing_drip,
+        is_invited,
+        created_at,
+        signup_date
+    from {{ ref('dim_users') }}
+),
+
+adoption as (
+    select
+        user_id,
+        adopted_on
+    from {{ ref('int_accounts_adoption_computed') }}
+),
+
+account_days as (
+    select
+        cast(user_id as {{ dbt.type_bigint() }}) as user_id,
+        activity_date,
+        login_count
+    from {{ ref('int_user_days_aggregated') }}
+    where user_type = 'account'
+),
+
+data_end as (
+    select max(activity_date) as data_end_date from account_days
+),
+
+user_cutoffs as (
+    select
+        users.*,
+        adoption.adopted_on,
+        cutoffs.cutoff_days,
+        cast({{ dbt.dateadd('day', 'cutoffs.cutoff_days', 'users.signup_date') }} as date)
+            as cutoff_date,
+        data_end.data_end_date
+    from users
+    inner join adoption on users.user_id = adoption.user_id
+    cross join cutoffs
+    cross join data_end
+),
+
+eligible as (
+    select *
+    from user_cutoffs
+    where cutoff_date <= data_end_date
+),
+
+activity_before_cutoff as (
+    select
+        eligible.user_id,
+        eligible.cutoff_days,
+        count(*) as active_days,
+        count(
+            case
+                when account_days.activity_date >= {{ dbt.dateadd('day',
+                    1 - var('adoption_window_days'), 'eligible.cutoff_date') }}
+                    then 1
+            end
+        ) as active_days_in_window,
+        sum(account_days.login_count) as logins,
+        max(account_days.activity_date) as last_active_date
+    from eligible
+    inner join account_days
+        on
+            eligible.user_id = account_days.user_id
+            and account_days.activity_date >= eligible.signup_date
+            and account_days.activity_date < eligible.cutoff_date
+    group by 1, 2
+),
+
+org_before_cutoff as (
+    select
+        eligible.user_id,
+        eligible.cutoff_days,
+        count(*) as org_members,
+        count(case when members.adopted_on < eligible.cutoff_date then 1 end)
+            as org_adopted_members
+    from eligible
+    inner join user_cutoffs as members
+        on
+            eligible.org_id = members.org_id
+            and members.cutoff_days = eligible.cutoff_days
+            and members.user_id <> eligible.user_id
+            and members.signup_date < eligible.cutoff_date
+    group by 1, 2
+),
+
+final as (
+    select
+        eligible.user_id,
+        eligible.cutoff_days,
+        eligible.cutoff_date,
+        eligible.signup_date,
+        coalesce(eligible.adopted_on < eligible.cutoff_date, false) as is_adopted_before_cutoff,
+        eligible.creation_source,
+        case
+            when eligible.email_domain is null then 'unknown'
+            when eligible.email_domain in (
+                {%- for domain in var('public_email_domains') %}
+                    '{{ domain }}'{{ ',' if not loop.last }}
+                {%- endfor %}
+            ) then eligible.email_domain
+            else 'corporate'
+        end as email_domain_group,
+        eligible.is_invited,
+        coalesce(inviters.adopted_on < eligible.cutoff_date, false) as is_inviter_adopted,
+        eligible.is_opted_in_to_mailing_list,
+        eligible.is_enabled_for_marketing_drip,
+        coalesce(org_before_cutoff.org_members, 0) as org_members_before_cutoff,
+        cast(org_before_cutoff.org_adopted_members as double)
+        / nullif(org_before_cutoff.org_members, 0) as org_adoption_rate_before_cutoff,
+        cast(extract(hour from eligible.created_at) as integer) as signup_hour,
+        {{ iso_weekday('eligible.signup_date') }} as signup_weekday,
+        coalesce(activity_before_cutoff.active_days, 0) as active_days_before_cutoff,
+        coalesce(activity_before_cutoff.active_days_in_window, 0)
+            as active_days_in_last_window,
+        coalesce(activity_before_cutoff.logins, 0) as logins_before_cutoff,
+        {{ dbt.datediff('activity_before_cutoff.last_active_date', 'eligible.cutoff_date', 'day') }}
+            as days_since_last_active,
+        case
+            when
+                {{ dbt.dateadd('day', var('adoption_horizon_days') - 1, 'eligible.signup_date') }}
+                > eligible.data_end_date
+                then null
+            else coalesce(
+                {{ dbt.datediff('eligible.signup_date', 'eligible.adopted_on', 'day') }}
+                < {{ var('adoption_horizon_days') }},
+                false
+            )
+        end as adopts_within_horizon
+    from eligible
+    left join activity_before_cutoff
+        on
+            eligible.user_id = activity_before_cutoff.user_id
+            and eligible.cutoff_days = activity_before_cutoff.cutoff_days
+    left join org_before_cutoff
+        on
+            eligible.user_id = org_before_cutoff.user_id
+            and eligible.cutoff_days = org_before_cutoff.cutoff_days
+    left join adoption as inviters on eligible.invited_by_user_id = inviters.user_id
+)
+
+select * from final

@@ -1,0 +1,495 @@
+"""Fit, compare, explain and score the classifiers behind the ml_* tables.
+
+The dbt Python models stay thin: they read a feature table, call :func:`fit` (once per
+build, in the ``*_fit`` model), and the metrics, explanation and score models unpack the
+fitted artifacts with :func:`metrics_frame`, :func:`explanations_frame` and
+:func:`score_latest`. Everything is deterministic for a seed.
+
+Two model families are compared on every fit: L1-regularised logistic regression (its
+coefficients read as odds ratios, with bootstrap intervals) and gradient-boosted trees.
+The split is by time: the earliest ``1 - test_fraction`` of the labelled rows (by
+``spec.time_column``) train, the latest ones test; cross-validation on the training rows
+adds the spread of the AUC.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import pickle
+import warnings
+from dataclasses import asdict, dataclass, field
+
+import numpy as np
+import pandas as pd
+from sklearn.base import clone
+from sklearn.compose import ColumnTransformer
+from sklearn.ensemble import HistGradientBoostingClassifier
+from sklearn.impute import SimpleImputer
+from sklearn.inspection import permutation_importance
+from sklearn.linear_model import LogisticRegression, LogisticRegressionCV
+from sklearn.metrics import average_precision_score, brier_score_loss, log_loss, roc_auc_score
+from sklearn.model_selection import StratifiedKFold, cross_val_score
+from sklearn.pipeline import Pipeline
+from sklearn.preprocessing import OneHotEncoder, StandardScaler
+
+import uptake
+
+LOGISTIC = "l1_logistic_regression"
+BOOSTED = "gradient_boosted_trees"
+FAMILIES = (LOGISTIC, BOOSTED)
+SCORING_MODEL = LOGISTIC  # per-user factors are exact for a linear model
+
+# At cut-off 0 no account has activity yet: its recency column is all missing, which the
+# imputer drops, warning on every fit and transform. That is expected, not news.
+warnings.filterwarnings("ignore", message="Skipping features without any observed values")
+
+
+@dataclass(frozen=True)
+class Spec:
+    """What a model learns from: the feature table's columns and their roles."""
+
+    name: str
+    key: tuple[str, ...]
+    label: str
+    time_column: str
+    categorical: tuple[str, ...] = ()
+    numeric: tuple[str, ...] = ()
+    binary: tuple[str, ...] = ()
+    baseline: str | None = None  # a column whose value alone is the baseline score
+    group: str | None = None  # fit one model per value of this column (e.g. cut-off)
+    known: str | None = None  # rows whose outcome is already known (not fitted, not scored)
+
+    @property
+    def features(self) -> list[str]:
+        return [*self.categorical, *self.numeric, *self.binary]
+
+
+@dataclass(frozen=True)
+class Settings:
+    seed: int = 42
+    test_fraction: float = 0.3
+    bootstrap_samples: int = 100
+    max_train_rows: int = 200_000
+    cv_folds: int = 5
+
+
+@dataclass
+class FittedModel:
+    model_name: str
+    model_version: str
+    group_value: object
+    pipeline: Pipeline | None
+    metrics: dict
+    explanations: list[dict] = field(default_factory=list)
+
+
+def model_version(spec: Spec, settings: Settings) -> str:
+    """Changes when the package, the features or the settings change."""
+    payload = json.dumps([uptake.__version__, asdict(spec), asdict(settings)], sort_keys=True)
+    return f"{uptake.__version__}+{hashlib.sha1(payload.encode()).hexdigest()[:8]}"
+
+
+def _prepare(frame: pd.DataFrame, spec: Spec) -> pd.DataFrame:
+    x = frame[spec.features].copy()
+    for column in spec.categorical:
+        x[column] = x[column].astype("object").where(x[column].notna(), "missing").astype(str)
+    for column in spec.numeric:
+        x[column] = pd.to_numeric(x[column], errors="coerce").astype(float)
+    for column in spec.binary:
+        x[column] = x[column].fillna(False).astype(float)
+    return x
+
+
+def _preprocessor(spec: Spec) -> ColumnTransformer:
+    return ColumnTransformer(
+        [
+            (
+                "categorical",
+                OneHotEncoder(handle_unknown="ignore", min_frequency=20),
+                list(spec.categorical),
+            ),
+            (
+                "numeric",
+                Pipeline(
+                    [
+                        ("impute", SimpleImputer(strategy="median", add_indicator=True)),
+                        ("scale", StandardScaler()),
+                    ]
+                ),
+                list(spec.numeric),
+            ),
+            ("binary", "passthrough", list(spec.binary)),
+        ],
+        verbose_feature_names_out=False,
+        sparse_threshold=0.0,
+    )
+
+
+def _pipelines(spec: Spec, settings: Settings) -> dict[str, Pipeline]:
+    folds = StratifiedKFold(settings.cv_folds, shuffle=True, random_state=settings.seed)
+    return {
+        LOGISTIC: Pipeline(
+            [
+                ("prepare", _preprocessor(spec)),
+                (
+                    "model",
+                    LogisticRegressionCV(
+                        Cs=[0.003, 0.01, 0.03, 0.1, 0.3, 1.0],
+                        penalty="l1",
+                        solver="liblinear",
+                        scoring="roc_auc",
+                        cv=folds,
+                        random_state=settings.seed,
+                        max_iter=500,
+                    ),
+                ),
+            ]
+        ),
+        BOOSTED: Pipeline(
+            [
+                ("prepare", _preprocessor(spec)),
+                (
+                    "model",
+                    HistGradientBoostingClassifier(
+                        max_iter=150,
+                        learning_rate=0.06,
+                        max_leaf_nodes=15,
+                        l2_regularization=1.0,
+                        early_stopping=False,
+                        random_state=settings.seed,
+                    ),
+                ),
+            ]
+        ),
+    }
+
+
+def time_split(frame: pd.DataFrame, time_column: str, test_fraction: float):
+    """Earlier rows train, later rows test; rows of one time value stay together."""
+    times = pd.to_datetime(frame[time_column])
+    boundary = times.quantile(1 - test_fraction)
+    train = frame[times < boundary]
+    test = frame[times >= boundary]
+    return train, test
+
+
+def _auc(y: np.ndarray, score: np.ndarray) -> float:
+    if len(np.unique(y)) < 2:
+        return float("nan")
+    return float(roc_auc_score(y, score))
+
+
+def _bootstrap_coefficients(x: np.ndarray, y: np.ndarray, c: float, settings: Settings):
+    rng = np.random.default_rng(settings.seed)
+    draws = []
+    for _ in range(settings.bootstrap_samples):
+        rows = rng.integers(0, len(y), len(y))
+        if len(np.unique(y[rows])) < 2:
+            continue
+        model = LogisticRegression(penalty="l1", solver="liblinear", C=c, max_iter=500)
+        model.fit(x[rows], y[rows])
+        draws.append(model.coef_[0])
+    return np.array(draws)
+
+
+def _fit_group(frame: pd.DataFrame, spec: Spec, settings: Settings, group_value, version: str):
+    known = frame[spec.known].astype(bool) if spec.known else pd.Series(False, frame.index)
+    cohort = frame[frame[spec.label].notna()]
+    frame = frame[~known]
+    labelled = frame[frame[spec.label].notna()]
+    train, test = time_split(labelled, spec.time_column, settings.test_fraction)
+    boundary = pd.to_datetime(test[spec.time_column]).min()
+    cohort_test = cohort[pd.to_datetime(cohort[spec.time_column]) >= boundary]
+    cohort_known = known.loc[cohort_test.index].to_numpy()
+    if len(train) > settings.max_train_rows:
+        train = train.sample(settings.max_train_rows, random_state=settings.seed)
+    y_train = train[spec.label].astype(int).to_numpy()
+    y_test = test[spec.label].astype(int).to_numpy()
+    base = {
+        "train_rows": len(train),
+        "test_rows": len(test),
+        "scorable_rows": len(frame),
+        "unlabelled_rows": len(frame) - len(labelled),
+        "train_start": pd.to_datetime(train[spec.time_column]).min(),
+        "train_end": pd.to_datetime(train[spec.time_column]).max(),
+        "test_start": pd.to_datetime(test[spec.time_column]).min(),
+        "test_end": pd.to_datetime(test[spec.time_column]).max(),
+        "base_rate": float(y_test.mean()) if len(y_test) else float("nan"),
+        "train_base_rate": float(y_train.mean()) if len(y_train) else float("nan"),
+        "max_train_rows": settings.max_train_rows,
+    }
+    baseline = (
+        _auc(y_test, pd.to_numeric(test[spec.baseline]).fillna(0).to_numpy())
+        if spec.baseline
+        else 0.5
+    )
+    fitted = []
+    for name, pipeline in _pipelines(spec, settings).items():
+        metrics = {**base, "baseline_roc_auc": baseline}
+        if len(np.unique(y_train)) < 2 or len(np.unique(y_test)) < 2:
+            fitted.append(FittedModel(name, version, group_value, None, metrics))
+            continue
+        x_train, x_test = _prepare(train, spec), _prepare(test, spec)
+        pipeline.fit(x_train, y_train)
+        # The spread of the AUC across folds of the training rows; the logistic model is
+        # cross-validated at the C its own CV chose (not a nested search).
+        checked = clone(pipeline)
+        if name == LOGISTIC:
+            chosen = float(pipeline.named_steps["model"].C_[0])
+            checked.set_params(
+                model=LogisticRegression(penalty="l1", solver="liblinear", C=chosen, max_iter=500)
+            )
+        folds = StratifiedKFold(settings.cv_folds, shuffle=True, random_state=settings.seed)
+        cv = cross_val_score(checked, x_train, y_train, cv=folds, scoring="roc_auc")
+        probability = pipeline.predict_proba(x_test)[:, 1]
+        metrics.update(
+            roc_auc=_auc(y_test, probability),
+            pr_auc=float(average_precision_score(y_test, probability)),
+            log_loss=float(log_loss(y_test, probability, labels=[0, 1])),
+            brier_score=float(brier_score_loss(y_test, probability)),
+            cv_roc_auc_mean=float(cv.mean()),
+            cv_roc_auc_std=float(cv.std()),
+        )
+        if spec.known:
+            # The whole test cohort ranked at this cut-off: outcomes already known count
+            # as certain, the others get the model's probability.
+            cohort_score = np.ones(len(cohort_test))
+            unknown = ~cohort_known
+            cohort_score[unknown] = pipeline.predict_proba(_prepare(cohort_test[unknown], spec))[
+                :, 1
+            ]
+            metrics.update(
+                cohort_roc_auc=_auc(cohort_test[spec.label].astype(int).to_numpy(), cohort_score),
+                cohort_rows=len(cohort_test),
+                cohort_known_rows=int(cohort_known.sum()),
+            )
+        model = FittedModel(name, version, group_value, pipeline, metrics)
+        importance = permutation_importance(
+            pipeline,
+            x_test,
+            y_test,
+            scoring="roc_auc",
+            n_repeats=5,
+            random_state=settings.seed,
+        )
+        for i, feature in enumerate(spec.features):
+            model.explanations.append(
+                {
+                    "feature": feature,
+                    "measure": "permutation_importance",
+                    "value": float(importance.importances_mean[i]),
+                    "std": float(importance.importances_std[i]),
+                }
+            )
+        if name == LOGISTIC:
+            prepare, estimator = pipeline.named_steps["prepare"], pipeline.named_steps["model"]
+            names = prepare.get_feature_names_out()
+            coefficients = estimator.coef_[0]
+            draws = _bootstrap_coefficients(
+                prepare.transform(x_train), y_train, float(estimator.C_[0]), settings
+            )
+            for j, feature in enumerate(names):
+                low, high = (
+                    np.percentile(draws[:, j], [2.5, 97.5]) if len(draws) else (np.nan, np.nan)
+                )
+                model.explanations.append(
+                    {
+                        "feature": str(feature),
+                        "measure": "coefficient",
+                        "value": float(coefficients[j]),
+                        "odds_ratio": float(np.exp(coefficients[j])),
+                        "odds_ratio_low": float(np.exp(low)),
+                        "odds_ratio_high": float(np.exp(high)),
+                        "bootstrap_samples": len(draws),
+                    }
+                )
+        fitted.append(model)
+    return fitted
+
+
+def fit(frame: pd.DataFrame, spec: Spec, settings: Settings) -> list[FittedModel]:
+    """Fit both families for every group (or once): the artifacts of one build."""
+    version = model_version(spec, settings)
+    frame = frame.sort_values(list(spec.key)).reset_index(drop=True)
+    if spec.group is None:
+        return _fit_group(frame, spec, settings, None, version)
+    fitted = []
+    for value, part in frame.groupby(spec.group, sort=True):
+        fitted += _fit_group(part, spec, settings, value, version)
+    return fitted
+
+
+def artifacts_frame(fitted: list[FittedModel], spec: Spec) -> pd.DataFrame:
+    """One row per fitted model (and group), the model pickled: the *_fit table."""
+    return pd.DataFrame(
+        {
+            "model_name": [m.model_name for m in fitted],
+            "model_version": [m.model_version for m in fitted],
+            spec.group or "group_value": [m.group_value for m in fitted],
+            "artifact": [pickle.dumps(m, protocol=5) for m in fitted],
+        }
+    )
+
+
+def load_artifacts(frame: pd.DataFrame) -> list[FittedModel]:
+    return [pickle.loads(bytes(blob)) for blob in frame["artifact"]]
+
+
+def metrics_frame(fitted: list[FittedModel], spec: Spec) -> pd.DataFrame:
+    rows = []
+    for model in fitted:
+        row = {"model_name": model.model_name, "model_version": model.model_version}
+        if spec.group:
+            row[spec.group] = model.group_value
+        rows.append({**row, **model.metrics})
+    columns = [
+        "roc_auc",
+        "baseline_roc_auc",
+        "pr_auc",
+        "log_loss",
+        "brier_score",
+        "base_rate",
+        "cv_roc_auc_mean",
+        "cv_roc_auc_std",
+    ]
+    if spec.known:
+        columns += ["cohort_roc_auc", "cohort_rows", "cohort_known_rows"]
+    result = pd.DataFrame(rows)
+    for column in columns:
+        if column not in result:
+            result[column] = np.nan
+    return result
+
+
+def explanations_frame(fitted: list[FittedModel], spec: Spec) -> pd.DataFrame:
+    rows = []
+    for model in fitted:
+        for item in model.explanations:
+            row = {"model_name": model.model_name, "model_version": model.model_version}
+            if spec.group:
+                row[spec.group] = model.group_value
+            rows.append({**row, **item})
+    columns = ["odds_ratio", "odds_ratio_low", "odds_ratio_high", "std", "bootstrap_samples"]
+    result = pd.DataFrame(rows)
+    for column in columns:
+        if column not in result:
+            result[column] = np.nan
+    return result
+
+
+def _top_factors(pipeline: Pipeline, x: pd.DataFrame, top: int) -> list[str]:
+    """The features that push each row's log-odds up the most (value x coefficient)."""
+    prepare, estimator = pipeline.named_steps["prepare"], pipeline.named_steps["model"]
+    names = np.asarray(prepare.get_feature_names_out())
+    contributions = prepare.transform(x) * estimator.coef_[0]
+    order = np.argsort(-contributions, axis=1)[:, :top]
+    factors = []
+    for row, columns in zip(contributions, order, strict=True):
+        kept = [f"{names[j]} (+{row[j]:.2f})" for j in columns if row[j] > 0]
+        factors.append("; ".join(kept) if kept else None)
+    return factors
+
+
+def score_latest(
+    frame: pd.DataFrame,
+    fitted: list[FittedModel],
+    spec: Spec,
+    *,
+    band: tuple[float, float],
+    scored_at: pd.Timestamp,
+    batch_rows: int = 100_000,
+    top_factors: int = 3,
+) -> pd.DataFrame:
+    """One row per entity: its probability from the scoring model at its latest group
+    value (e.g. the latest cut-off it has reached), decile, on-the-fence flag and top
+    factors. Scores in batches so that memory stays flat as rows grow."""
+    entity = [k for k in spec.key if k != spec.group]
+    if spec.known:
+        frame = frame[~frame[spec.known].astype(bool)]
+    if spec.group:
+        frame = frame.sort_values([*entity, spec.group]).drop_duplicates(entity, keep="last")
+    models = {m.group_value: m for m in fitted if m.model_name == SCORING_MODEL and m.pipeline}
+    parts = []
+    for value, part in frame.groupby(spec.group, sort=True) if spec.group else [(None, frame)]:
+        model = models.get(value)
+        if model is None:
+            continue
+        for start in range(0, len(part), batch_rows):
+            batch = part.iloc[start : start + batch_rows]
+            x = _prepare(batch, spec)
+            scored = batch[entity + ([spec.group] if spec.group else [])].copy()
+            scored["probability"] = model.pipeline.predict_proba(x)[:, 1]
+            scored["top_factors"] = _top_factors(model.pipeline, x, top_factors)
+            scored["model_name"] = model.model_name
+            scored["model_version"] = model.model_version
+            parts.append(scored)
+    result = pd.concat(parts, ignore_index=True) if parts else pd.DataFrame()
+    if result.empty:
+        return result
+    ranks = result["probability"].rank(method="first")
+    result["decile"] = np.ceil(ranks / len(result) * 10).astype(int).clip(1, 10)
+    low, high = band
+    result["is_on_the_fence"] = result["probability"].between(low, high)
+    result["scored_at"] = scored_at
+    return result.sort_values(entity).reset_index(drop=True)
+
+
+ADOPTION = Spec(
+    name="adoption",
+    key=("user_id", "cutoff_days"),
+    label="adopts_within_horizon",
+    time_column="signup_date",
+    categorical=("creation_source", "email_domain_group"),
+    numeric=(
+        "org_members_before_cutoff",
+        "org_adoption_rate_before_cutoff",
+        "active_days_before_cutoff",
+        "active_days_in_last_window",
+        "logins_before_cutoff",
+        "days_since_last_active",
+        "signup_hour",
+        "signup_weekday",
+    ),
+    binary=(
+        "is_invited",
+        "is_inviter_adopted",
+        "is_opted_in_to_mailing_list",
+        "is_enabled_for_marketing_drip",
+    ),
+    baseline="active_days_before_cutoff",
+    group="cutoff_days",
+    known="is_adopted_before_cutoff",
+)
+
+
+def return_spec(columns: list[str]) -> Spec:
+    """The return model's spec: the page columns depend on the pages in the data."""
+    pages = tuple(c for c in columns if c.startswith("page_") and c.endswith("_events"))
+    return Spec(
+        name="return",
+        key=("user_id",),
+        label="returns_within_horizon",
+        time_column="first_active_date",
+        categorical=("os_family", "browser_family", "device_type", "plan"),
+        numeric=(
+            "first_event_hour",
+            "first_event_weekday",
+            "first_day_events",
+            "first_day_distinct_pages",
+            *pages,
+        ),
+        baseline="first_day_events",
+    )
+
+
+def settings_from_meta(meta: dict | None) -> Settings:
+    """Settings from a dbt model's config meta (rendered from the project's vars)."""
+    meta = meta or {}
+    defaults = Settings()
+    return Settings(
+        seed=int(meta.get("seed", defaults.seed)),
+        test_fraction=float(meta.get("test_fraction", defaults.test_fraction)),
+        bootstrap_samples=int(meta.get("bootstrap_samples", defaults.bootstrap_samples)),
+        max_train_rows=int(meta.get("max_train_rows", defaults.max_train_rows)),
+    )
