@@ -12,6 +12,8 @@
     records the future and is never used.
 #}
 
+{% set public_domains = "'" ~ var('public_email_domains') | join("', '") ~ "'" %}
+
 with
 
 cutoffs as (
@@ -63,7 +65,12 @@ user_cutoffs as (
         cutoffs.cutoff_days,
         cast({{ dbt.dateadd('day', 'cutoffs.cutoff_days', 'users.signup_date') }} as date)
             as cutoff_date,
-        data_end.data_end_date
+        data_end.data_end_date,
+        cast(
+            {{ dbt.dateadd('day', var('adoption_horizon_days') - 1, 'users.signup_date') }} as date
+        ) as horizon_end_date,
+        {{ dbt.datediff('users.signup_date', 'adoption.adopted_on', 'day') }}
+            as days_to_adoption
     from users
     inner join adoption on users.user_id = adoption.user_id
     cross join cutoffs
@@ -94,8 +101,8 @@ activity_before_cutoff as (
     inner join account_days
         on
             eligible.user_id = account_days.user_id
-            and account_days.activity_date >= eligible.signup_date
-            and account_days.activity_date < eligible.cutoff_date
+            and eligible.signup_date <= account_days.activity_date
+            and eligible.cutoff_date > account_days.activity_date
     group by 1, 2
 ),
 
@@ -110,9 +117,9 @@ org_before_cutoff as (
     inner join user_cutoffs as members
         on
             eligible.org_id = members.org_id
-            and members.cutoff_days = eligible.cutoff_days
-            and members.user_id <> eligible.user_id
-            and members.signup_date < eligible.cutoff_date
+            and eligible.cutoff_days = members.cutoff_days
+            and eligible.user_id <> members.user_id
+            and eligible.cutoff_date > members.signup_date
     group by 1, 2
 ),
 
@@ -126,11 +133,7 @@ final as (
         eligible.creation_source,
         case
             when eligible.email_domain is null then 'unknown'
-            when eligible.email_domain in (
-                {%- for domain in var('public_email_domains') %}
-                    '{{ domain }}'{{ ',' if not loop.last }}
-                {%- endfor %}
-            ) then eligible.email_domain
+            when eligible.email_domain in ({{ public_domains }}) then eligible.email_domain
             else 'corporate'
         end as email_domain_group,
         eligible.is_invited,
@@ -149,15 +152,8 @@ final as (
         {{ dbt.datediff('activity_before_cutoff.last_active_date', 'eligible.cutoff_date', 'day') }}
             as days_since_last_active,
         case
-            when
-                {{ dbt.dateadd('day', var('adoption_horizon_days') - 1, 'eligible.signup_date') }}
-                > eligible.data_end_date
-                then null
-            else coalesce(
-                {{ dbt.datediff('eligible.signup_date', 'eligible.adopted_on', 'day') }}
-                < {{ var('adoption_horizon_days') }},
-                false
-            )
+            when eligible.horizon_end_date > eligible.data_end_date then null
+            else coalesce(eligible.days_to_adoption < {{ var('adoption_horizon_days') }}, false)
         end as adopts_within_horizon
     from eligible
     left join activity_before_cutoff

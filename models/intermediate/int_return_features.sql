@@ -11,7 +11,11 @@
 {% set pages_query %}
     select distinct page from {{ ref('stg_product__page_events') }} order by 1
 {% endset %}
-{% set pages = run_query(pages_query).columns[0].values() if execute else [] %}
+{# The page columns come from the data; before staging exists (parsing, linting) none. #}
+{% set pages = [] %}
+{% if execute and load_relation(ref('stg_product__page_events')) is not none %}
+    {% set pages = run_query(pages_query).columns[0].values() %}
+{% endif %}
 
 with
 
@@ -67,11 +71,11 @@ first_day_summary as (
         user_id,
         count(*) as first_day_events,
         count(distinct page) as first_day_distinct_pages,
-        max(plan) as plan,
         {%- for page in pages %}
-            count(case when page = '{{ page }}' then 1 end) as page_{{ page | replace(' ', '_') }}_events
-            {{- ',' if not loop.last }}
+            count(case when page = '{{ page }}' then 1 end)
+                as page_{{ page | replace(' ', '_') }}_events,
         {%- endfor %}
+        max(plan) as plan
     from first_day_events
     group by 1
 ),
@@ -96,7 +100,7 @@ returns as (
     inner join user_days
         on
             first_days.user_id = user_days.user_id
-            and user_days.activity_date > first_days.first_active_date
+            and first_days.first_active_date < user_days.activity_date
     group by 1
 ),
 
@@ -117,14 +121,13 @@ final as (
         {%- endfor %}
         case
             when
-                {{ dbt.dateadd('day', var('return_horizon_days'), 'first_days.first_active_date') }}
+                cast({{ dbt.dateadd('day', var('return_horizon_days'),
+                    'first_days.first_active_date') }} as date)
                 > data_end.data_end_date
                 then null
-            else coalesce(
-                {{ dbt.datediff('first_days.first_active_date', 'returns.return_date', 'day') }}
-                <= {{ var('return_horizon_days') }},
-                false
-            )
+            else returns.return_date is not null and {{ dbt.datediff(
+                'first_days.first_active_date', 'returns.return_date', 'day')
+            }} <= {{ var('return_horizon_days') }}
         end as returns_within_horizon
     from first_days
     inner join first_events on first_days.user_id = first_events.user_id
