@@ -243,6 +243,4 @@ def test_return_features_do_not_see_the_future(sample_db, future_changed_db):
     assert len(before) > 100
     pd.testing.assert_frame_equal(before, after, check_dtype=False)
     # The change did reach the data: some labels moved.
-    assert (
-        frames[0]["returns_within_horizon"].sum() != frames[1]["returns_within_horizon"].sum()
-    )
+    assert frames[0]["returns_within_horizon"].sum() != frames[1]["returns_within_horizon"].sum()
