@@ -168,7 +168,7 @@ def _pipelines(spec: Spec, settings: Settings) -> dict[str, Pipeline]:
 def time_split(frame: pd.DataFrame, time_column: str, test_fraction: float):
     """Earlier rows train, later rows test; rows of one time value stay together."""
     times = pd.to_datetime(frame[time_column])
-    boundary = times.quantile(1 - test_fraction)
+    boundary = times.quantile(1 - test_fraction) if len(times) else pd.NaT
     train = frame[times < boundary]
     test = frame[times >= boundary]
     return train, test
@@ -370,12 +370,23 @@ def explanations_frame(fitted: list[FittedModel], spec: Spec) -> pd.DataFrame:
             if spec.group:
                 row[spec.group] = model.group_value
             rows.append({**row, **item})
-    columns = ["odds_ratio", "odds_ratio_low", "odds_ratio_high", "std", "bootstrap_samples"]
-    result = pd.DataFrame(rows)
-    for column in columns:
-        if column not in result:
-            result[column] = np.nan
-    return result
+    head = ["model_name", "model_version", *([spec.group] if spec.group else [])]
+    columns = [
+        *head,
+        "feature",
+        "measure",
+        "value",
+        "std",
+        "odds_ratio",
+        "odds_ratio_low",
+        "odds_ratio_high",
+        "bootstrap_samples",
+    ]
+    result = pd.DataFrame(rows, columns=columns)
+    numbers = columns[len(head) + 2 :]
+    return result.astype(
+        {"feature": "object", "measure": "object", **dict.fromkeys(numbers, "float64")}
+    )
 
 
 def _top_factors(pipeline: Pipeline, x: pd.DataFrame, top: int) -> list[str]:
@@ -424,9 +435,22 @@ def score_latest(
             scored["model_name"] = model.model_name
             scored["model_version"] = model.model_version
             parts.append(scored)
-    result = pd.concat(parts, ignore_index=True) if parts else pd.DataFrame()
-    if result.empty:
-        return result
+    if not parts:
+        # Nothing could be fitted (too little labelled data): an empty table, same columns.
+        columns = entity + ([spec.group] if spec.group else [])
+        empty = frame[columns].iloc[:0].copy()
+        for column, dtype in [
+            ("probability", "float64"),
+            ("top_factors", "object"),
+            ("model_name", "object"),
+            ("model_version", "object"),
+            ("decile", "int64"),
+            ("is_on_the_fence", "bool"),
+        ]:
+            empty[column] = pd.Series(dtype=dtype)
+        empty["scored_at"] = pd.Series(dtype="datetime64[ns]")
+        return empty
+    result = pd.concat(parts, ignore_index=True)
     ranks = result["probability"].rank(method="first")
     result["decile"] = np.ceil(ranks / len(result) * 10).astype(int).clip(1, 10)
     low, high = band
