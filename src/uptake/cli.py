@@ -8,7 +8,7 @@ import sys
 from pathlib import Path
 
 DEFAULT_DB_PATH = "target/uptake.duckdb"
-SUMMARY_SCHEMAS = ("raw", "seeds", "staging", "intermediate", "marts")
+SUMMARY_SCHEMAS = ("raw", "seeds", "staging", "intermediate", "marts", "ml")
 
 
 def db_path() -> Path:

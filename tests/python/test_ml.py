@@ -211,7 +211,7 @@ def test_adoption_features_and_scores_do_not_see_the_future(sample_db, future_ch
     )
     assert len(before) > 1000
     pd.testing.assert_frame_equal(before, after)
-    fitted = ml.load_artifacts(frame_of(sample_db, "marts.ml_adoption_fit"))
+    fitted = ml.load_artifacts(frame_of(sample_db, "ml.ml_adoption_fit"))
     for model in fitted:
         rows = before["cutoff_days"] == model.group_value
         if model.pipeline is None or not rows.any():
