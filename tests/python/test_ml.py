@@ -13,11 +13,12 @@ import pandas as pd
 import pytest
 from conftest import query, run_dbt
 
-from uptake import ml
+from uptake import ml, share_models
 
 # Leakage tests change every login from CUTOFF on, and every page event from PAGE_CUTOFF on.
 CUTOFF = dt.date(2024, 1, 15)
 PAGE_CUTOFF = dt.date(2024, 3, 15)
+SHARE_CUTOFF = dt.date(2023, 7, 1)  # ... and every VIEW record of the share_view exports
 
 
 def frame_of(db_path, table: str) -> pd.DataFrame:
@@ -181,6 +182,15 @@ def future_changed_db(sample_dir, tmp_path_factory):
         landing / "page_events" / "page_events.csv",
         keep=lambda row: row[1][:10] < PAGE_CUTOFF.isoformat(),
     )
+    for export in (landing / "share_view").glob("*.csv"):
+        header = next(csv.reader(io.StringIO(export.read_bytes().decode("latin-1"))))
+        at = [h.strip() for h in header].index("Last Activity Date")
+
+        def before_share_cutoff(row, at=at):
+            day = dt.datetime.strptime(row[at].strip(), "%d-%b-%Y").date()
+            return row[0].strip() != "VIEW" or day < SHARE_CUTOFF
+
+        rewrite_csv(export, keep=before_share_cutoff)
     db_path = tmp_path_factory.mktemp("future_db") / "sample.duckdb"
     result = run_dbt(
         [
@@ -188,6 +198,8 @@ def future_changed_db(sample_dir, tmp_path_factory):
             "--select",
             "+int_adoption_features",
             "+int_return_features",
+            "+int_share_view_features",
+            "+int_view_time_features",
             "--exclude",
             "test_type:unit",
             "test_type:data",
@@ -244,3 +256,59 @@ def test_return_features_do_not_see_the_future(sample_db, future_changed_db):
     pd.testing.assert_frame_equal(before, after, check_dtype=False)
     # The change did reach the data: some labels moved.
     assert frames[0]["returns_within_horizon"].sum() != frames[1]["returns_within_horizon"].sum()
+
+
+def test_share_view_features_do_not_see_the_future(sample_db, future_changed_db):
+    # Removing records renumbers file lines (the ids), so rows are matched on content.
+    spec = share_models.SHARE_VIEW
+    columns = ["relationship_manager_id", "client_id", "shared_at", *spec.features]
+    before, after = (
+        frame_of(db, "intermediate.int_share_view_features")
+        .query("shared_at < @pd.Timestamp(@SHARE_CUTOFF)")[columns]
+        .sort_values(columns)
+        .reset_index(drop=True)
+        for db in (sample_db, future_changed_db)
+    )
+    assert len(before) > 1000
+    pd.testing.assert_frame_equal(before, after)
+    columns = [
+        "customer_code",
+        "content_title",
+        "viewed_at",
+        "title_prior_views",
+        "title_prior_mean_log_time_spent",
+    ]
+    before, after = (
+        frame_of(db, "intermediate.int_view_time_features")
+        .query("viewed_at < @pd.Timestamp(@SHARE_CUTOFF)")[columns]
+        .sort_values(columns)
+        .reset_index(drop=True)
+        for db in (sample_db, future_changed_db)
+    )
+    assert len(before) > 1000
+    pd.testing.assert_frame_equal(before, after)
+
+
+def test_knowing_the_content_adds_to_time_spent_r2_as_planted(sample_db):
+    metrics = frame_of(sample_db, "marts.ml_view_time_metrics").set_index(
+        ["feature_set", "model_name"]
+    )
+    for model in ("linear_regression", "random_forest"):
+        context = metrics.loc[("context", model)]
+        content = metrics.loc[("context_and_content", model)]
+        # The generator makes the title drive time spent: a gain far beyond the folds' spread.
+        assert content["r2_mean"] - context["r2_mean"] > 0.15
+        assert content["r2_gain_over_context"] > 5 * max(content["r2_std"], context["r2_std"])
+
+
+def test_share_view_classifier_transfer_and_open_shares(sample_db):
+    metrics = frame_of(sample_db, "marts.ml_share_view_metrics")
+    assert (metrics["roc_auc"] > 0.55).all()
+    transfer = frame_of(sample_db, "marts.ml_share_view_transfer")
+    customers = set(transfer["test_customer"])
+    assert len(customers) == 6
+    assert set(transfer.loc[transfer.is_pooled, "test_customer"]) == customers
+    assert transfer["roc_auc"].between(0, 1).all()
+    scores = frame_of(sample_db, "marts.ml_share_view_scores")
+    open_shares = frame_of(sample_db, "intermediate.int_share_view_features").query("is_open")
+    assert set(scores["share_id"]) == set(open_shares["share_id"])

@@ -1,0 +1,9 @@
+"""Odds ratios with bootstrap intervals and permutation importances of the view models."""
+
+from uptake import ml, share_models
+
+
+def model(dbt, session):
+    dbt.config(materialized="table", schema="marts")
+    fitted = ml.load_artifacts(dbt.ref("ml_share_view_fit").df())
+    return ml.explanations_frame(fitted, share_models.SHARE_VIEW)

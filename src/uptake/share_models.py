@@ -1,0 +1,156 @@
+"""Models of the share/view data: time spent per view, will a share be viewed, and does
+what is learnt from one customer (industry) serve another."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+from sklearn.compose import ColumnTransformer
+from sklearn.ensemble import RandomForestRegressor
+from sklearn.impute import SimpleImputer
+from sklearn.linear_model import LinearRegression
+from sklearn.model_selection import KFold, cross_val_score
+from sklearn.pipeline import Pipeline
+from sklearn.preprocessing import OneHotEncoder
+
+from uptake import ml
+
+TIME_TARGET = "log_time_spent"
+CONTEXT = {
+    "categorical": [
+        "customer_code",
+        "industry",
+        "device_type",
+        "os_family",
+        "browser_family",
+        "share_channel",
+    ],
+    "numeric": ["view_hour", "view_weekday", "view_month_number"],
+}
+CONTENT = {
+    "categorical": ["content_kind"],
+    "numeric": ["title_prior_views", "title_prior_mean_log_time_spent"],
+}
+FEATURE_SETS = {
+    "context": CONTEXT,
+    "context_and_content": {
+        "categorical": CONTEXT["categorical"] + CONTENT["categorical"],
+        "numeric": CONTEXT["numeric"] + CONTENT["numeric"],
+    },
+}
+
+SHARE_VIEW = ml.Spec(
+    name="share_view",
+    key=("share_id",),
+    label="is_viewed_within_window",
+    time_column="shared_at",
+    categorical=("customer_code", "industry", "share_channel", "content_kind"),
+    numeric=(
+        "shared_hour",
+        "shared_weekday",
+        "rm_prior_shares",
+        "rm_prior_view_through_rate",
+        "client_prior_shares",
+        "client_prior_views",
+        "title_prior_views",
+    ),
+    baseline="rm_prior_view_through_rate",
+)
+
+
+def _regressor(kind: str, columns: dict, seed: int) -> Pipeline:
+    prepare = ColumnTransformer(
+        [
+            (
+                "categorical",
+                OneHotEncoder(handle_unknown="ignore", min_frequency=10),
+                columns["categorical"],
+            ),
+            (
+                "numeric",
+                SimpleImputer(strategy="median", add_indicator=True),
+                columns["numeric"],
+            ),
+        ],
+        sparse_threshold=0.0,
+    )
+    if kind == "linear_regression":
+        model = LinearRegression()
+    else:
+        model = RandomForestRegressor(
+            n_estimators=80, min_samples_leaf=5, max_features=0.5, random_state=seed, n_jobs=1
+        )
+    return Pipeline([("prepare", prepare), ("model", model)])
+
+
+def time_spent_metrics(frame: pd.DataFrame, *, seed: int, folds: int) -> pd.DataFrame:
+    """Cross-validated R² of log time spent, per feature set and model: how much knowing
+    the content (its kind and its title's earlier views) adds to the view's context."""
+    rows = []
+    data = frame.sort_values("view_id").reset_index(drop=True)
+    y = data[TIME_TARGET].to_numpy()
+    splitter = KFold(folds, shuffle=True, random_state=seed)
+    for feature_set, columns in FEATURE_SETS.items():
+        x = data[columns["categorical"] + columns["numeric"]].copy()
+        for column in columns["categorical"]:
+            x[column] = x[column].astype("object").where(x[column].notna(), "missing").astype(str)
+        for kind in ("linear_regression", "random_forest"):
+            scores = cross_val_score(
+                _regressor(kind, columns, seed), x, y, cv=splitter, scoring="r2"
+            )
+            rows.append(
+                {
+                    "feature_set": feature_set,
+                    "model_name": kind,
+                    "target": "log(1 + time spent in seconds)",
+                    "r2_mean": float(scores.mean()),
+                    "r2_std": float(scores.std()),
+                    "r2_min": float(scores.min()),
+                    "r2_max": float(scores.max()),
+                    "folds": folds,
+                    "rows": len(data),
+                    "features": ", ".join(columns["categorical"] + columns["numeric"]),
+                }
+            )
+    result = pd.DataFrame(rows)
+    context = result[result.feature_set == "context"].set_index("model_name")["r2_mean"]
+    result["r2_gain_over_context"] = result["r2_mean"] - result["model_name"].map(context)
+    return result
+
+
+def transfer_matrix(frame: pd.DataFrame, settings: ml.Settings) -> pd.DataFrame:
+    """Train the share-view classifier on one customer's earlier shares and test it on
+    every customer's later shares (the same later shares for every model), next to a
+    pooled model trained on all customers' earlier shares. One row per (train, test)."""
+    spec = SHARE_VIEW
+    labelled = frame[frame[spec.label].notna()].sort_values(list(spec.key))
+    train, test = ml.time_split(labelled, spec.time_column, settings.test_fraction)
+    industries = labelled.groupby("customer_code")["industry"].first().to_dict()
+    models = {}
+    for customer, part in [("ALL", train), *train.groupby("customer_code")]:
+        y = part[spec.label].astype(int).to_numpy()
+        if len(np.unique(y)) < 2:
+            continue
+        pipeline = ml._pipelines(spec, settings)[ml.LOGISTIC]
+        pipeline.fit(ml._prepare(part, spec), y)
+        models[customer] = (pipeline, len(part))
+    rows = []
+    for customer, (pipeline, train_rows) in models.items():
+        for test_customer, part in test.groupby("customer_code"):
+            y = part[spec.label].astype(int).to_numpy()
+            probability = pipeline.predict_proba(ml._prepare(part, spec))[:, 1]
+            rows.append(
+                {
+                    "train_customer": customer,
+                    "test_customer": test_customer,
+                    "train_industry": industries.get(customer, "all"),
+                    "test_industry": industries[test_customer],
+                    "is_pooled": customer == "ALL",
+                    "is_same_customer": customer == test_customer,
+                    "roc_auc": ml._auc(y, probability),
+                    "train_rows": train_rows,
+                    "test_rows": len(part),
+                    "test_base_rate": float(y.mean()),
+                }
+            )
+    return pd.DataFrame(rows)
