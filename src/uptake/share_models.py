@@ -95,8 +95,10 @@ def time_spent_metrics(frame: pd.DataFrame, *, seed: int, folds: int) -> pd.Data
         for column in columns["categorical"]:
             x[column] = x[column].astype("object").where(x[column].notna(), "missing").astype(str)
         for kind in ("linear_regression", "random_forest"):
-            scores = cross_val_score(
-                _regressor(kind, columns, seed), x, y, cv=splitter, scoring="r2"
+            scores = (
+                cross_val_score(_regressor(kind, columns, seed), x, y, cv=splitter, scoring="r2")
+                if len(data) >= 10 * folds
+                else np.full(folds, np.nan)  # too few views to fold
             )
             rows.append(
                 {
@@ -153,4 +155,18 @@ def transfer_matrix(frame: pd.DataFrame, settings: ml.Settings) -> pd.DataFrame:
                     "test_base_rate": float(y.mean()),
                 }
             )
-    return pd.DataFrame(rows)
+    columns = [
+        "train_customer",
+        "test_customer",
+        "train_industry",
+        "test_industry",
+        "is_pooled",
+        "is_same_customer",
+        "roc_auc",
+        "train_rows",
+        "test_rows",
+        "test_base_rate",
+    ]
+    return pd.DataFrame(rows, columns=columns).astype(
+        {"is_pooled": bool, "is_same_customer": bool, "roc_auc": float, "test_base_rate": float}
+    )
