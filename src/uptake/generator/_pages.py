@@ -51,6 +51,17 @@ FIRST_DAY_PAGE_W = (0.10, 0.22, 0.25, 0.0, 0.07, 0.10, 0.05, 0.0, 0.08, 0.10, 0.
 FIRST_SLOT_HOME = 0.55
 LATER_PAGE_W = (0.12, 0.15, 0.18, 0.10, 0.08, 0.04, 0.02, 0.04, 0.08, 0.10, 0.09)
 LATER_RB_BOOST = 3.0  # users who used reports_builder on day one keep using it more
+# Planted co-usage: each user has a persona whose pages are PERSONA_BOOST times more
+# likely on later days and PERSONA_BOOST / 2 times on the first day (reports_builder's
+# first-day share stays as planted for the return effect).
+# Pages used together are what a recommender can learn from.
+PERSONAS = {
+    "analyst": ("dashboard", "export", "reports_builder"),
+    "admin": ("settings", "billing", "help"),
+    "collaborator": ("share", "calendar", "templates"),
+}
+PERSONA_P = (0.4, 0.3, 0.3)
+PERSONA_BOOST = 8.0
 
 OS_NAMES = ("Windows", "Mac OS X", "iOS", "Android", "Linux", "Chrome OS")
 OS_P = (0.42, 0.22, 0.14, 0.12, 0.04, 0.06)
@@ -142,7 +153,13 @@ def generate_pages(rng: np.random.Generator, scale: float) -> PageEvents:
     # First active day: events and pages.
     n1 = 1 + rng.poisson(2.5, n) + rb1 + help1
     u1, slot1 = expand(n1)
-    page1 = sample_p(rng, FIRST_DAY_PAGE_W, len(u1))
+    persona = sample_p(rng, PERSONA_P, n)
+    first_tbl = np.tile(np.asarray(FIRST_DAY_PAGE_W, dtype=float), (len(PERSONAS), 1))
+    for k, pages in enumerate(PERSONAS.values()):
+        for page in pages:
+            if page != "reports_builder":  # its first-day share is planted apart
+                first_tbl[k, PAGES.index(page)] *= PERSONA_BOOST / 2
+    page1 = sample_conditional(rng, persona[u1], first_tbl)
     page1 = np.where((slot1 == 0) & (rng.random(len(u1)) < FIRST_SLOT_HOME), P_HOME, page1)
     page1 = np.where(help1[u1] & (slot1 == 1), P_HELP, page1)
     page1 = np.where(rb1[u1] & (slot1 == n1[u1] - 1), P_RB, page1)
@@ -190,9 +207,12 @@ def generate_pages(rng: np.random.Generator, scale: float) -> PageEvents:
     n_later = 1 + rng.poisson(lam[d_user[later_rows]])
     p_later, _ = expand(n_later)
     ev_u2 = d_user[later_rows][p_later]
-    tbl = np.asarray([LATER_PAGE_W, LATER_PAGE_W], dtype=float)
-    tbl[1, P_RB] *= LATER_RB_BOOST
-    page2 = sample_conditional(rng, rb1[ev_u2].astype(np.int64), tbl)
+    tbl = np.tile(np.asarray(LATER_PAGE_W, dtype=float), (2 * len(PERSONAS), 1))
+    for k, pages in enumerate(PERSONAS.values()):
+        for page in pages:
+            tbl[2 * k : 2 * k + 2, PAGES.index(page)] *= PERSONA_BOOST
+        tbl[2 * k + 1, P_RB] *= LATER_RB_BOOST  # row 2k + 1: reports_builder on day one
+    page2 = sample_conditional(rng, 2 * persona[ev_u2] + rb1[ev_u2].astype(np.int64), tbl)
 
     # All events in day-row order: first-day rows (0..n-1 in d_* order) then later rows.
     first_rows = np.flatnonzero(d_first)  # == arange(n): the first day is always kept
@@ -268,6 +288,13 @@ def _truth(n, first, d_user, d_day, rb1, help1, used, plan, returns, eta, n_dups
             "first_day_reports_builder_share": FIRST_DAY_RB_P,
             "first_day_help_share": FIRST_DAY_HELP_P,
             "late_return_prob_non_returners": LATE_RETURN_P,
+        },
+        "co_usage": {
+            "personas": {name: list(pages) for name, pages in PERSONAS.items()},
+            "persona_share": dict(zip(PERSONAS, PERSONA_P, strict=True)),
+            "later_day_page_weight_multiplier": PERSONA_BOOST,
+            "first_day_page_weight_multiplier": PERSONA_BOOST / 2,
+            "note": "pages of one persona are used together: a recommender beats most-popular",
         },
         "realized": {
             "users": n,

@@ -1,0 +1,12 @@
+"""The best aha candidates of earlier users, checked on later users."""
+
+from uptake import aha
+
+
+def model(dbt, session):
+    dbt.config(materialized="table", schema="marts")
+    meta = dbt.config.get("meta") or {}
+    table = dbt.ref("int_aha_contingency").df()
+    return aha.validate(
+        table, top=int(meta["top"]), samples=int(meta["samples"]), seed=int(meta["seed"])
+    )
