@@ -1,26 +1,44 @@
 {#
-    The engagement figures the business reports, grouped by group_columns, from a
-    relation of share_view records (activity_type, client_id, industry, is_viewed,
-    is_exact_duplicate, time_spent_seconds): SHARE and VIEW rows as the exports hold
-    them, re-sends and exact duplicates included (the duplicates also counted apart).
+    The engagement figures the business reports, grouped by group_columns (in that
+    order, first in the output), from a relation of share_view records (activity_type,
+    client_id, is_viewed, is_exact_duplicate, time_spent_seconds): SHARE and VIEW rows
+    as the exports hold them, re-sends and exact duplicates included (the duplicates
+    also counted apart).
 #}
 {% macro share_view_engagement(records, group_columns) -%}
     select
         {{ group_columns | join(',\n        ') }},
-        min(industry) as industry,
-        count(distinct case when activity_type = 'SHARE' then client_id end) as sharing_users,
-        count(case when activity_type = 'SHARE' then 1 end) as shares,
-        count(case when activity_type = 'SHARE' and is_exact_duplicate then 1 end)
-            as exact_duplicate_shares,
-        count(case when activity_type = 'SHARE' and is_viewed then 1 end) as viewed_shares,
-        count(case when activity_type = 'VIEW' then 1 end) as views,
-        count(case when activity_type = 'VIEW' and is_exact_duplicate then 1 end)
-            as exact_duplicate_views,
-        count(distinct case when activity_type = 'VIEW' then client_id end) as viewing_clients,
-        coalesce(sum(case when activity_type = 'VIEW' then time_spent_seconds end), 0) / 60.0
-            as total_minutes_viewed,
-        {{ percentile("case when activity_type = 'VIEW' then time_spent_seconds end", 0.5) }}
-        / 60.0 as median_minutes_viewed
-    from {{ records }}
-    group by {% for column in group_columns %}{{ loop.index }}{{ ', ' if not loop.last }}{% endfor %}
+        sharing_users,
+        shares,
+        cast(shares as double) / nullif(sharing_users, 0) as shares_per_sharing_user,
+        exact_duplicate_shares,
+        viewed_shares,
+        cast(viewed_shares as double) / nullif(shares, 0) as share_view_through_rate,
+        views,
+        exact_duplicate_views,
+        cast(views as double) / nullif(shares, 0) as views_per_share,
+        viewing_clients,
+        total_minutes_viewed,
+        median_minutes_viewed
+    from (
+        select
+            {{ group_columns | join(',\n            ') }},
+            count(distinct case when activity_type = 'SHARE' then client_id end)
+                as sharing_users,
+            count(case when activity_type = 'SHARE' then 1 end) as shares,
+            count(case when activity_type = 'SHARE' and is_exact_duplicate then 1 end)
+                as exact_duplicate_shares,
+            count(case when activity_type = 'SHARE' and is_viewed then 1 end) as viewed_shares,
+            count(case when activity_type = 'VIEW' then 1 end) as views,
+            count(case when activity_type = 'VIEW' and is_exact_duplicate then 1 end)
+                as exact_duplicate_views,
+            count(distinct case when activity_type = 'VIEW' then client_id end)
+                as viewing_clients,
+            coalesce(sum(case when activity_type = 'VIEW' then time_spent_seconds end), 0)
+            / 60.0 as total_minutes_viewed,
+            {{ percentile("case when activity_type = 'VIEW' then time_spent_seconds end", 0.5) }}
+            / 60.0 as median_minutes_viewed
+        from {{ records }}
+        group by {% for column in group_columns %}{{ loop.index }}{{ ', ' if not loop.last }}{% endfor %}
+    ) as counted
 {%- endmacro %}

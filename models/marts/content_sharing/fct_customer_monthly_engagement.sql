@@ -22,29 +22,10 @@ activities as (
     from {{ ref('int_share_view_activities_enriched') }}
 ),
 
-engagement as (
-    {{ share_view_engagement('activities', ['customer_code', 'customer_name', 'activity_month']) }}
-),
+{% set group_columns = ['customer_code', 'customer_name', 'industry', 'activity_month'] %}
 
-final as (
-    select
-        customer_code,
-        customer_name,
-        industry,
-        activity_month,
-        sharing_users,
-        shares,
-        cast(shares as double) / nullif(sharing_users, 0) as shares_per_sharing_user,
-        exact_duplicate_shares,
-        viewed_shares,
-        cast(viewed_shares as double) / nullif(shares, 0) as share_view_through_rate,
-        views,
-        exact_duplicate_views,
-        cast(views as double) / nullif(shares, 0) as views_per_share,
-        viewing_clients,
-        total_minutes_viewed,
-        median_minutes_viewed
-    from engagement
+engagement as (
+    {{ share_view_engagement('activities', group_columns) }}
 )
 
-select * from final
+select * from engagement
