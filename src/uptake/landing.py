@@ -26,6 +26,7 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
+import duckdb
 import pyarrow as pa
 import pyarrow.parquet as pq
 
@@ -265,11 +266,56 @@ def read_csv_file(spec: LandingSpec, path: Path, raw_dir: Path, out: _Columns) -
     return report
 
 
-def read_parquet_file(spec: LandingSpec, path: Path, raw_dir: Path, out: _Columns) -> FileReport:
+def _sql_text(text: str) -> str:
+    return "'" + text.replace("'", "''") + "'"
+
+
+def read_parquet_file(spec: LandingSpec, path: Path, raw_dir: Path) -> tuple[pa.Table, FileReport]:
+    """A Parquet export, read by DuckDB column-wise (no Python loop per row): typed
+    values become text, extra columns JSON, and the row number stands for the line."""
     relative = path.relative_to(raw_dir).as_posix()
-    table = pq.read_table(path)
-    header = table.column_names
+    header = pq.read_schema(path).names
     contract, extra, missing_required, missing_optional = _header_layout(spec, header)
+    by_column = {column: p for p, column in contract.items()}
+
+    def column_text(position: int) -> str:
+        name = header[position].replace('"', '""')
+        return f'cast("{name}" as varchar)'
+
+    values = [
+        f"{column_text(by_column[c])} as {c}" if c in by_column else f"cast(null as varchar) as {c}"
+        for c in spec.columns
+    ]
+    if extra:
+        entries = ", ".join(
+            f"{{'k': {_sql_text(key)}, 'v': {column_text(p)}}}"
+            for p, key in sorted(extra.items(), key=lambda item: item[1])
+        )
+        extras = (
+            "nullif(cast(to_json(map_from_entries(list_filter("
+            f"[{entries}], e -> e.v is not null and e.v <> ''))) as varchar), '{{}}')"
+        )
+    else:
+        extras = "cast(null as varchar)"
+    error = (
+        _sql_text(f"file lacks required column(s): {', '.join(missing_required)}")
+        if missing_required
+        else "cast(null as varchar)"
+    )
+    query = f"""
+        select
+            {_sql_text(relative)} as _source_file,
+            cast(file_row_number + 2 as bigint) as _source_line,
+            {_sql_text(path.stem)} as _file_stem,
+            {", ".join(values)},
+            {extras} as _extra_columns,
+            {error} as _load_error,
+            cast(null as varchar) as _raw_record
+        from read_parquet({_sql_text(str(path))}, file_row_number = true)
+        order by file_row_number
+    """
+    with duckdb.connect() as conn:
+        table = conn.execute(query).to_arrow_table()
     report = FileReport(
         path=relative,
         records=table.num_rows,
@@ -278,30 +324,7 @@ def read_parquet_file(spec: LandingSpec, path: Path, raw_dir: Path, out: _Column
         missing_optional=missing_optional,
         extra_columns=tuple(extra.values()),
     )
-    n = table.num_rows
-    text = {p: table.column(p).cast(pa.string()).to_pylist() for p in list(contract) + list(extra)}
-    data = out.data
-    data["_source_file"].extend([relative] * n)
-    data["_source_line"].extend(range(2, n + 2))
-    data["_file_stem"].extend([path.stem] * n)
-    by_column = {column: p for p, column in contract.items()}
-    for column in spec.columns:
-        p = by_column.get(column)
-        data[column].extend(text[p] if p is not None else [None] * n)
-    extra_values = [text[p] for p in extra]
-    extra_keys = list(extra.values())
-    data["_extra_columns"].extend(
-        _extras_json(zip(extra_keys, row, strict=True)) if extra_keys else None
-        for row in (zip(*extra_values, strict=True) if extra_values else [()] * n)
-    )
-    error = (
-        f"file lacks required column(s): {', '.join(missing_required)}"
-        if missing_required
-        else None
-    )
-    data["_load_error"].extend([error] * n)
-    data["_raw_record"].extend([None] * n)
-    return report
+    return table, report
 
 
 def landing_files(raw_dir: Path, spec: LandingSpec) -> list[Path]:
@@ -319,11 +342,14 @@ def load_folder(raw_dir: Path | str, source: str) -> tuple[pa.Table, list[FileRe
     """Read every data file of one landing folder into one all-text table."""
     spec = SPECS[source]
     raw_dir = Path(raw_dir)
-    out = _Columns(spec)
-    reports = []
+    csv_rows = _Columns(spec)
+    parquet_tables, reports = [], []
     for path in landing_files(raw_dir, spec):
-        reader = (
-            read_parquet_file if DATA_SUFFIXES[path.suffix.lower()] == "parquet" else read_csv_file
-        )
-        reports.append(reader(spec, path, raw_dir, out))
-    return out.table(), reports
+        if DATA_SUFFIXES[path.suffix.lower()] == "parquet":
+            table, report = read_parquet_file(spec, path, raw_dir)
+            parquet_tables.append(table)
+        else:
+            report = read_csv_file(spec, path, raw_dir, csv_rows)
+        reports.append(report)
+    tables = [csv_rows.table(), *(t.cast(csv_rows.table().schema) for t in parquet_tables)]
+    return pa.concat_tables(tables), reports

@@ -136,3 +136,31 @@ def test_missing_or_empty_folder_gives_an_empty_table_with_the_contract_columns(
         table, _ = load_folder(tmp_path, source)
         assert table.num_rows == 0
         assert table.column_names == list(SPECS[source].output_columns)
+
+
+def test_parquet_extra_columns_become_json_of_the_filled_values(tmp_path):
+    folder = tmp_path / "page_events"
+    folder.mkdir()
+    pq.write_table(
+        pa.table(
+            {
+                "Unnamed: 0": pa.array([0, 1, 2], pa.int64()),
+                "ts": ["2024-01-01 10:00:00.000001", "2024-01-01 10:00:01.5", None],
+                "user_id": ["1" * 39, "2" * 39, "3" * 39],
+                "page": ["home", "help", "home"],
+                "note": ["x", None, ""],
+            }
+        ),
+        folder / "events.parquet",
+    )
+    table, reports = load_folder(tmp_path, "page_events")
+    rows = table.to_pylist()
+    assert [r["_source_line"] for r in rows] == [2, 3, 4]
+    assert [json.loads(r["_extra_columns"]) for r in rows] == [
+        {"note": "x", "unnamed_0": "0"},
+        {"unnamed_0": "1"},
+        {"unnamed_0": "2"},
+    ]
+    assert rows[0]["user_id"] == "1" * 39 and rows[2]["ts"] is None
+    assert rows[0]["os"] is None  # optional column absent from the file
+    assert reports[0].missing_optional == ("os", "browser", "plan")
