@@ -55,7 +55,8 @@ account_days as (
 ),
 
 data_end as (
-    select max(activity_date) as data_end_date from account_days
+    select data_end_date from {{ ref('int_user_type_data_ends') }}
+    where user_type = 'account'
 ),
 
 user_cutoffs as (

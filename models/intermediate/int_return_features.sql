@@ -42,7 +42,8 @@ user_days as (
 ),
 
 data_end as (
-    select max(activity_date) as data_end_date from user_days
+    select data_end_date from {{ ref('int_user_type_data_ends') }}
+    where user_type = 'web_user'
 ),
 
 first_days as (

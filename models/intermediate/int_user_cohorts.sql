@@ -31,9 +31,8 @@ user_days as (
 data_ends as (
     select
         user_type,
-        max(activity_date) as data_end_date
-    from user_days
-    group by 1
+        data_end_date
+    from {{ ref('int_user_type_data_ends') }}
 ),
 
 page_events as (

@@ -1,14 +1,14 @@
 """dbt-duckdb source plugin: materialises the landing folders as raw tables.
 
-A source whose config meta names ``plugin: landing`` is loaded by :class:`Plugin` when a
-model first resolves it: the files of ``<raw_dir>/<landing_folder>`` are read by
-:func:`uptake.landing.load_folder` and written to ``raw.<table>``. On another engine the
+A source whose config meta names ``plugin: landing`` is loaded by :class:`Plugin` when it
+is resolved and its table is missing (``save_mode: ignore``; the on-run-start hook drops
+and reloads every such table once per run): the files of ``<raw_dir>/<landing_folder>``
+are read by :func:`uptake.landing.load_folder` and written to ``raw.<table>``. On another engine the
 same sources are plain warehouse tables and this module is not used.
 """
 
 from __future__ import annotations
 
-import threading
 from pathlib import Path
 
 import pyarrow as pa
@@ -16,7 +16,7 @@ from dbt.adapters.duckdb.plugins import BasePlugin
 from dbt.adapters.duckdb.utils import SourceConfig
 from dbt.adapters.events.logging import AdapterLogger
 
-from uptake.landing import SPECS, landing_files, load_folder
+from uptake.landing import SPECS, load_folder
 
 logger = AdapterLogger("uptake")
 
@@ -26,10 +26,6 @@ class LandingConfigError(Exception):
 
 
 class Plugin(BasePlugin):
-    def initialize(self, plugin_config: dict) -> None:
-        self._cache: dict[tuple, pa.Table] = {}
-        self._lock = threading.Lock()
-
     def configure_connection(self, conn) -> None:
         # Created once up front: two threads creating it on first load would conflict.
         conn.execute("create schema if not exists raw")
@@ -43,15 +39,7 @@ class Plugin(BasePlugin):
                 f"landing_folder (one of {', '.join(SPECS)}) and raw_dir; got "
                 f"landing_folder={folder!r}, raw_dir={raw_dir!r}"
             )
-        raw_path = Path(raw_dir).expanduser().resolve()
-        files = landing_files(raw_path, SPECS[folder])
-        key = (folder, str(raw_path)) + tuple(
-            (str(p), p.stat().st_mtime_ns, p.stat().st_size) for p in files
-        )
-        with self._lock:
-            if key not in self._cache:
-                self._cache[key] = self._read(folder, raw_path)
-            return self._cache[key]
+        return self._read(folder, Path(raw_dir).expanduser().resolve())
 
     @staticmethod
     def _read(folder: str, raw_path: Path) -> pa.Table:

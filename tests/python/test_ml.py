@@ -211,14 +211,19 @@ def future_changed_db(sample_dir, tmp_path_factory):
     return db_path
 
 
+def past_rows(frame: pd.DataFrame, time_column: str, before, columns, order) -> pd.DataFrame:
+    """The rows of a feature table dated before a day, in a stable order."""
+    past = frame[pd.to_datetime(frame[time_column]) < pd.Timestamp(before)]
+    return past[columns].sort_values(order).reset_index(drop=True)
+
+
 def test_adoption_features_and_scores_do_not_see_the_future(sample_db, future_changed_db):
     key = list(ml.ADOPTION.key)
     columns = key + [*ml.ADOPTION.features, "is_adopted_before_cutoff"]
     before, after = (
-        frame_of(db, "intermediate.int_adoption_features")
-        .query("cutoff_date < @pd.Timestamp(@CUTOFF)")[columns]
-        .sort_values(key)
-        .reset_index(drop=True)
+        past_rows(
+            frame_of(db, "intermediate.int_adoption_features"), "cutoff_date", CUTOFF, columns, key
+        )
         for db in (sample_db, future_changed_db)
     )
     assert len(before) > 1000
@@ -247,9 +252,7 @@ def test_return_features_do_not_see_the_future(sample_db, future_changed_db):
     ]
     spec = ml.return_spec(list(frames[0].columns))
     before, after = (
-        f.query("first_active_date < @pd.Timestamp(@PAGE_CUTOFF)")[["user_id", *spec.features]]
-        .sort_values("user_id")
-        .reset_index(drop=True)
+        past_rows(f, "first_active_date", PAGE_CUTOFF, ["user_id", *spec.features], "user_id")
         for f in frames
     )
     assert len(before) > 100
@@ -263,10 +266,13 @@ def test_share_view_features_do_not_see_the_future(sample_db, future_changed_db)
     spec = share_models.SHARE_VIEW
     columns = ["relationship_manager_id", "client_id", "shared_at", *spec.features]
     before, after = (
-        frame_of(db, "intermediate.int_share_view_features")
-        .query("shared_at < @pd.Timestamp(@SHARE_CUTOFF)")[columns]
-        .sort_values(columns)
-        .reset_index(drop=True)
+        past_rows(
+            frame_of(db, "intermediate.int_share_view_features"),
+            "shared_at",
+            SHARE_CUTOFF,
+            columns,
+            columns,
+        )
         for db in (sample_db, future_changed_db)
     )
     assert len(before) > 1000
@@ -279,10 +285,13 @@ def test_share_view_features_do_not_see_the_future(sample_db, future_changed_db)
         "title_prior_mean_log_time_spent",
     ]
     before, after = (
-        frame_of(db, "intermediate.int_view_time_features")
-        .query("viewed_at < @pd.Timestamp(@SHARE_CUTOFF)")[columns]
-        .sort_values(columns)
-        .reset_index(drop=True)
+        past_rows(
+            frame_of(db, "intermediate.int_view_time_features"),
+            "viewed_at",
+            SHARE_CUTOFF,
+            columns,
+            columns,
+        )
         for db in (sample_db, future_changed_db)
     )
     assert len(before) > 1000
