@@ -1,15 +1,21 @@
 {#
-    on-run-start hook: reload every source that the landing plugin reads, once, one
-    after another, before any node runs (unit tests read their columns from them). The
-    raw table is dropped and the source resolved, which makes the plugin read the files
-    again; the sources say save_mode: ignore, so the nodes that resolve them later reuse
-    that table instead of reading the files once more. Elsewhere than DuckDB it does
-    nothing.
+    on-run-start hook: land the new files of every landing folder, once, one folder
+    after another, before any node runs (unit tests read their columns from the raw
+    tables). For each source of the landing plugin, its table (what the latest run
+    landed) is dropped and the source resolved, which makes the plugin append the
+    folder's new files to the raw table named in meta raw_table. With --full-refresh
+    the raw tables and the manifest rows are dropped first, so every file lands again.
+    Elsewhere than DuckDB it does nothing.
 #}
 {% macro land_sources() %}
     {%- if execute and target.type == 'duckdb' -%}
         {%- for node in graph.sources.values() -%}
-            {%- if node.meta.get('plugin') or node.config.meta.get('plugin') -%}
+            {%- set meta = dict(node.meta or {}) -%}
+            {%- do meta.update(node.config.meta or {}) -%}
+            {%- if meta.get('plugin') == 'landing' -%}
+                {%- if flags.FULL_REFRESH -%}
+                    {%- do run_query('drop table if exists ' ~ meta['raw_table']) -%}
+                {%- endif -%}
                 {%- do run_query('drop table if exists ' ~ node.schema ~ '.' ~ node.identifier) -%}
                 {%- do source(node.source_name, node.name) -%}
             {%- endif -%}

@@ -1,14 +1,28 @@
-{{ config(materialized='table') }}
+{{ config(
+    materialized='incremental',
+    incremental_strategy='delete+insert',
+    unique_key=['user_key', 'activity_date'],
+) }}
 
 {#
     One row per user per active day, all sources together: the building block of the
-    user-day, window, adoption, retention and lifecycle facts.
+    user-day, window, adoption, retention and lifecycle facts. Incremental: a run
+    recomputes each user type's days from its latest built day minus
+    var('late_arrival_lookback_days').
 #}
 
 with
 
+{% if is_incremental() -%}
+    cutoffs as (
+        {{ incremental_cutoffs('activity_date') }}
+    ),
+{%- endif %}
+
 events as (
-    select * from {{ ref('int_activity_events_unioned') }}
+    select unioned.*
+    from {{ ref('int_activity_events_unioned') }} as unioned
+    {{ after_cutoff('unioned', 'activity_date') }}
 ),
 
 user_days as (

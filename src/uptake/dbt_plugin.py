@@ -1,14 +1,27 @@
-"""dbt-duckdb source plugin: materialises the landing folders as raw tables.
+"""dbt-duckdb source plugin: lands new files of the landing folders in the raw tables.
 
-A source whose config meta names ``plugin: landing`` is loaded by :class:`Plugin` when it
-is resolved and its table is missing (``save_mode: ignore``; the on-run-start hook drops
-and reloads every such table once per run): the files of ``<raw_dir>/<landing_folder>``
-are read by :func:`uptake.landing.load_folder` and written to ``raw.<table>``. On another engine the
-same sources are plain warehouse tables and this module is not used.
+Landing is append-only by file. The on-run-start hook (macros/utils/land_sources.sql)
+resolves one ``landing`` source per landing folder; resolving it calls :meth:`Plugin.load`,
+which
+
+- compares the folder's data files with the manifest ``raw._landed_files`` (path, size,
+  modification time of every file landed so far);
+- reads only the files not landed yet (:func:`uptake.landing.load_folder`) and appends
+  their rows to the raw table named in meta ``raw_table`` (created on first use), and
+  records them in the manifest, in one transaction;
+- refuses, with a message saying what to do, a landed file that changed since, or a
+  landing folder other than the one the raw table was landed from: both need
+  ``dbt build --full-refresh``, which makes the hook drop the raw tables and the manifest
+  first, so that every file is read again;
+- returns one row per file landed by this run, which dbt-duckdb stores as the source's
+  own table (``raw._landed_now_<folder>``).
+
+On another engine the raw tables are plain warehouse tables and this module is not used.
 """
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pyarrow as pa
@@ -16,41 +29,162 @@ from dbt.adapters.duckdb.plugins import BasePlugin
 from dbt.adapters.duckdb.utils import SourceConfig
 from dbt.adapters.events.logging import AdapterLogger
 
-from uptake.landing import SPECS, load_folder
+from uptake.landing import SPECS, landing_files, load_folder
 
 logger = AdapterLogger("uptake")
 
+MANIFEST = "raw._landed_files"
+_MANIFEST_DDL = f"""
+    create table if not exists {MANIFEST} (
+        landing_folder varchar,
+        raw_dir varchar,
+        file_path varchar,
+        size_bytes bigint,
+        modified_ns bigint,
+        record_count bigint,
+        landed_at timestamp
+    )
+"""
+_BATCH_SCHEMA = pa.schema(
+    [
+        ("landing_folder", pa.string()),
+        ("file_path", pa.string()),
+        ("record_count", pa.int64()),
+        ("landed_at", pa.timestamp("us")),
+    ]
+)
 
-class LandingConfigError(Exception):
-    """A source that names the plugin but not what to read."""
+
+class LandingError(Exception):
+    """A landing folder that cannot be appended to the raw tables as it is."""
 
 
 class Plugin(BasePlugin):
     def configure_connection(self, conn) -> None:
-        # Created once up front: two threads creating it on first load would conflict.
+        # Created once up front: two threads creating them on first load would conflict.
         conn.execute("create schema if not exists raw")
+        conn.execute(_MANIFEST_DDL)
+        self._conn = conn
 
     def load(self, source_config: SourceConfig) -> pa.Table:
         folder = source_config.get("landing_folder")
         raw_dir = source_config.get("raw_dir")
-        if folder not in SPECS or not raw_dir:
-            raise LandingConfigError(
+        raw_table = source_config.get("raw_table")
+        if folder not in SPECS or not raw_dir or not raw_table:
+            raise LandingError(
                 f"source {source_config.name}.{source_config.identifier}: meta needs "
-                f"landing_folder (one of {', '.join(SPECS)}) and raw_dir; got "
-                f"landing_folder={folder!r}, raw_dir={raw_dir!r}"
+                f"landing_folder (one of {', '.join(SPECS)}), raw_dir and raw_table; got "
+                f"landing_folder={folder!r}, raw_dir={raw_dir!r}, raw_table={raw_table!r}"
             )
-        return self._read(folder, Path(raw_dir).expanduser().resolve())
+        return self._land(folder, Path(raw_dir).expanduser().resolve(), raw_table)
 
-    @staticmethod
-    def _read(folder: str, raw_path: Path) -> pa.Table:
-        table, reports = load_folder(raw_path, folder)
-        if not reports:
-            logger.warning(
-                f"landing folder {raw_path / folder} is missing or holds no CSV/Parquet "
-                f"file: raw.{folder} and its staging models are empty"
+    def _land(self, folder: str, raw_path: Path, raw_table: str) -> pa.Table:
+        cursor = self._conn.cursor()
+        try:
+            landed = {
+                row[0]: row[1:]
+                for row in cursor.execute(
+                    f"select file_path, size_bytes, modified_ns, raw_dir from {MANIFEST} "
+                    "where landing_folder = ?",
+                    [folder],
+                ).fetchall()
+            }
+            schema, table = raw_table.split(".")
+            exists = cursor.execute(
+                "select count(*) from information_schema.tables "
+                "where table_schema = ? and table_name = ?",
+                [schema, table],
+            ).fetchall()[0][0]
+            if not exists:
+                landed = {}  # the raw table was dropped: every file lands again
+            new_files = self._new_files(folder, raw_path, raw_table, landed)
+            rows, reports = load_folder(raw_path, folder, new_files)
+            landed_at = datetime.now(UTC).replace(tzinfo=None)
+            batch = pa.table(
+                {
+                    "landing_folder": [folder] * len(reports),
+                    "file_path": [r.path for r in reports],
+                    "record_count": [r.records for r in reports],
+                    "landed_at": [landed_at] * len(reports),
+                },
+                schema=_BATCH_SCHEMA,
             )
+            cursor.register("landing_rows", rows)
+            cursor.execute("begin transaction")
+            if exists:
+                cursor.execute(f"insert into {raw_table} by name select * from landing_rows")
+            else:
+                # Manifest rows of a dropped raw table are stale.
+                cursor.execute(f"delete from {MANIFEST} where landing_folder = ?", [folder])
+                cursor.execute(f"create table {raw_table} as select * from landing_rows")
+            records = {r.path: r.records for r in reports}
+            for path in new_files:
+                stat = path.stat()
+                relative = path.relative_to(raw_path).as_posix()
+                cursor.execute(
+                    f"insert into {MANIFEST} values (?, ?, ?, ?, ?, ?, ?)",
+                    [
+                        folder,
+                        str(raw_path),
+                        relative,
+                        stat.st_size,
+                        stat.st_mtime_ns,
+                        records[relative],
+                        landed_at,
+                    ],
+                )
+            cursor.execute("commit")
+            cursor.unregister("landing_rows")
+        finally:
+            cursor.close()
         for report in reports:
             for message in report.warnings():
                 logger.warning(message)
-        logger.info(f"landed {table.num_rows} rows from {len(reports)} file(s) of {folder}")
-        return table
+        logger.info(
+            f"landed {rows.num_rows} rows from {len(reports)} new file(s) of {folder} "
+            f"({len(landed)} file(s) landed before)"
+        )
+        return batch
+
+    @staticmethod
+    def _new_files(
+        folder: str, raw_path: Path, raw_table: str, landed: dict[str, tuple]
+    ) -> list[Path]:
+        files = landing_files(raw_path, SPECS[folder])
+        if not files and not landed:
+            logger.warning(
+                f"landing folder {raw_path / folder} is missing or holds no CSV/Parquet "
+                f"file: {raw_table} and its staging models are empty"
+            )
+        other_dirs = {str(d) for _, _, d in landed.values()} - {str(raw_path)}
+        if other_dirs:
+            raise LandingError(
+                f"{raw_table} was landed from {', '.join(sorted(other_dirs))}, but this run "
+                f"reads {raw_path}: run `dbt build --full-refresh` to land the new folder "
+                "from scratch (or point raw_dir / UPTAKE_RAW_DIR back)"
+            )
+        new, changed = [], []
+        for path in files:
+            relative = path.relative_to(raw_path).as_posix()
+            if relative not in landed:
+                new.append(path)
+                continue
+            stat = path.stat()
+            if (stat.st_size, stat.st_mtime_ns) != tuple(landed[relative][:2]):
+                changed.append(relative)
+        if changed:
+            raise LandingError(
+                f"{len(changed)} file(s) of {raw_path / folder} changed after they were "
+                f"landed in {raw_table} ({', '.join(changed[:5])}"
+                f"{', ...' if len(changed) > 5 else ''}). Landing is append-only by file: "
+                "land new data as new files, or run `dbt build --full-refresh` to land "
+                "every file again"
+            )
+        gone = sorted(set(landed) - {p.relative_to(raw_path).as_posix() for p in files})
+        if gone:
+            logger.warning(
+                f"{len(gone)} file(s) landed in {raw_table} are no longer in "
+                f"{raw_path / folder} ({', '.join(gone[:5])}); their rows stay until "
+                "`dbt build --full-refresh`"
+            )
+        return new

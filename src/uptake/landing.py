@@ -338,13 +338,16 @@ def landing_files(raw_dir: Path, spec: LandingSpec) -> list[Path]:
     )
 
 
-def load_folder(raw_dir: Path | str, source: str) -> tuple[pa.Table, list[FileReport]]:
-    """Read every data file of one landing folder into one all-text table."""
+def load_folder(
+    raw_dir: Path | str, source: str, files: Iterable[Path] | None = None
+) -> tuple[pa.Table, list[FileReport]]:
+    """Read the data files of one landing folder (all of them, or only ``files``) into
+    one all-text table."""
     spec = SPECS[source]
     raw_dir = Path(raw_dir)
     csv_rows = _Columns(spec)
     parquet_tables, reports = [], []
-    for path in landing_files(raw_dir, spec):
+    for path in landing_files(raw_dir, spec) if files is None else sorted(files):
         if DATA_SUFFIXES[path.suffix.lower()] == "parquet":
             table, report = read_parquet_file(spec, path, raw_dir)
             parquet_tables.append(table)

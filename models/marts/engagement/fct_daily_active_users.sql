@@ -1,19 +1,33 @@
+{{ config(
+    materialized='incremental',
+    incremental_strategy='delete+insert',
+    unique_key=['user_type', 'calendar_date'],
+) }}
+
 {#
     One row per user type and calendar day: DAU (active that day), WAU (active in the
     trailing 7 days), MAU (active in the trailing 28 days) and DAU/MAU, the share of the
-    month's users who came that day.
+    month's users who came that day. Incremental: a run recomputes each user type's days
+    from its latest built day minus var('late_arrival_lookback_days').
 #}
 
 with
 
+{% if is_incremental() -%}
+    cutoffs as (
+        {{ incremental_cutoffs('calendar_date') }}
+    ),
+{%- endif %}
+
 windows as (
     select
-        user_type,
-        calendar_date,
-        is_active,
-        active_days_trailing_7d,
-        active_days_trailing_28d
-    from {{ ref('fct_user_day_windows') }}
+        user_windows.user_type,
+        user_windows.calendar_date,
+        user_windows.is_active,
+        user_windows.active_days_trailing_7d,
+        user_windows.active_days_trailing_28d
+    from {{ ref('fct_user_day_windows') }} as user_windows
+    {{ after_cutoff('user_windows', 'calendar_date') }}
 ),
 
 daily as (

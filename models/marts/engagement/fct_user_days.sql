@@ -1,13 +1,27 @@
+{{ config(
+    materialized='incremental',
+    incremental_strategy='delete+insert',
+    unique_key=['user_key', 'activity_date'],
+) }}
+
 {#
     One row per user per active day, across sources: logins (accounts), page events
     (web-tool users) and views of shared content (clients). Exact duplicate export
-    records are not counted.
+    records are not counted. Incremental, like int_user_days_aggregated.
 #}
 
 with
 
+{% if is_incremental() -%}
+    cutoffs as (
+        {{ incremental_cutoffs('activity_date') }}
+    ),
+{%- endif %}
+
 user_days as (
-    select * from {{ ref('int_user_days_aggregated') }}
+    select aggregated.*
+    from {{ ref('int_user_days_aggregated') }} as aggregated
+    {{ after_cutoff('aggregated', 'activity_date') }}
 ),
 
 final as (

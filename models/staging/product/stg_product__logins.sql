@@ -1,9 +1,18 @@
+{{ config(materialized='incremental', incremental_strategy='append') }}
+
 with
 
 logins as (
-    select * from {{ ref('base_product__logins') }}
-    where rejection_reason is null
+    select
+        *,
+        {{ duplicate_key(['user_id', 'time_stamp_text', 'visited_text']) }} as duplicate_key
+    from {{ ref('base_product__logins') }}
+    where
+        rejection_reason is null
+        {{ only_new_source_files('source_file', keyword='and') }}
 ),
+
+{{ earlier_copies('logins') }}
 
 renamed as (
     select
@@ -27,10 +36,9 @@ renamed as (
         full_timestamp as logged_in_at,
 
         -- duplicates
-        row_number() over (
-            partition by user_id, time_stamp_text, visited_text
-            order by source_file, source_line
-        ) > 1 as is_exact_duplicate
+        duplicate_key,
+        {{ exact_duplicate_flag('duplicate_key', 'source_file', 'source_line') }}
+            as is_exact_duplicate
     from logins
 )
 

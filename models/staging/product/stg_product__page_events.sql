@@ -1,9 +1,18 @@
+{{ config(materialized='incremental', incremental_strategy='append') }}
+
 with
 
 page_events as (
-    select * from {{ ref('base_product__page_events') }}
-    where rejection_reason is null
+    select
+        *,
+        {{ duplicate_key(['record_values']) }} as duplicate_key
+    from {{ ref('base_product__page_events') }}
+    where
+        rejection_reason is null
+        {{ only_new_source_files('source_file', keyword='and') }}
 ),
+
+{{ earlier_copies('page_events') }}
 
 os_values as (
     select distinct os as raw_value from page_events
@@ -54,10 +63,11 @@ renamed as (
         page_events.occurred_at,
 
         -- duplicates
-        row_number() over (
-            partition by page_events.record_values
-            order by page_events.source_file, page_events.source_line
-        ) > 1 as is_exact_duplicate
+        page_events.duplicate_key,
+        {{ exact_duplicate_flag(
+            'page_events.duplicate_key', 'page_events.source_file', 'page_events.source_line'
+        ) }}
+            as is_exact_duplicate
     from page_events
     left join os_lookup on page_events.os = os_lookup.raw_value
     left join browser_lookup on page_events.browser = browser_lookup.raw_value

@@ -1,9 +1,18 @@
+{{ config(materialized='table') }}
+
 with
 
 users as (
-    select * from {{ ref('base_product__users') }}
-    where rejection_reason is null
+    select
+        *,
+        {{ duplicate_key(['user_id']) }} as duplicate_key
+    from {{ ref('base_product__users') }}
+    where
+        rejection_reason is null
+        {{ only_new_source_files('source_file', keyword='and') }}
 ),
+
+{{ earlier_copies('users') }}
 
 renamed as (
     select
@@ -31,9 +40,9 @@ renamed as (
             "cast('1970-01-01' as timestamp)") }} as last_session_at,
 
         -- duplicates
-        row_number() over (
-            partition by user_id order by source_file, source_line
-        ) > 1 as is_exact_duplicate
+        duplicate_key,
+        {{ exact_duplicate_flag('duplicate_key', 'source_file', 'source_line') }}
+            as is_exact_duplicate
     from users
 )
 

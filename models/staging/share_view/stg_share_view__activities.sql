@@ -1,8 +1,12 @@
+{{ config(materialized='incremental', incremental_strategy='append') }}
+
 with
 
 activities as (
     select * from {{ ref('base_share_view__activities') }}
-    where rejection_reason is null
+    where
+        rejection_reason is null
+        {{ only_new_source_files('source_file', keyword='and') }}
 ),
 
 os_values as (
@@ -78,18 +82,26 @@ typed as (
     left join app_lookup on activities.viewing_app = app_lookup.raw_value
 ),
 
+keyed as (
+    select
+        *,
+        {{ duplicate_key([
+            'customer_code', 'activity_type', 'client_id', 'relationship_manager_id',
+            'user_os', 'viewing_app', 'user_groups', 'content_title', 'share_channel',
+            'is_viewed', 'time_spent_seconds', 'shared_at', 'shared_date',
+            'last_activity_at', 'last_activity_date', 'extra_columns',
+        ]) }} as duplicate_key
+    from typed
+),
+
+{{ earlier_copies('keyed') }}
+
 flagged as (
     select
         *,
-        row_number() over (
-            partition by
-                customer_code, activity_type, client_id, relationship_manager_id, user_os,
-                viewing_app, user_groups, content_title, share_channel, is_viewed,
-                time_spent_seconds, shared_at, shared_date, last_activity_at,
-                last_activity_date, extra_columns
-            order by source_file, source_line
-        ) > 1 as is_exact_duplicate
-    from typed
+        {{ exact_duplicate_flag('duplicate_key', 'source_file', 'source_line') }}
+            as is_exact_duplicate
+    from keyed
 )
 
 select * from flagged

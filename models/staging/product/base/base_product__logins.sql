@@ -1,3 +1,5 @@
+{{ config(materialized='incremental', incremental_strategy='append') }}
+
 {#
     Every record of the logins exports, typed, with the reason it cannot be staged
     (null when it can). time_stamp is a full timestamp or a bare date.
@@ -7,6 +9,7 @@ with
 
 source as (
     select * from {{ source('product', 'logins') }}
+    {{ only_new_source_files('_source_file') }}
 ),
 
 cleaned as (

@@ -1,3 +1,5 @@
+{{ config(materialized='incremental', incremental_strategy='append') }}
+
 {#
     Every record of the page_events exports, typed, with the reason it cannot be staged
     (null when it can). user_id stays text: it is a 39-digit number.
@@ -7,6 +9,7 @@ with
 
 source as (
     select * from {{ source('product', 'page_events') }}
+    {{ only_new_source_files('_source_file') }}
 ),
 
 cleaned as (

@@ -1,3 +1,5 @@
+{{ config(materialized='table') }}
+
 {#
     Every record of the users exports, typed, with the reason it cannot be staged (null
     when it can). Holds name and email: personal data stops in staging.

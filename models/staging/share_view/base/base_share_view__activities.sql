@@ -1,3 +1,5 @@
+{{ config(materialized='incremental', incremental_strategy='append') }}
+
 {#
     Every record of the share_view exports, typed, with the reason it cannot be staged
     (null when it can). stg_share_view__activities keeps the good rows;
@@ -8,6 +10,7 @@ with
 
 source as (
     select * from {{ source('share_view', 'activities') }}
+    {{ only_new_source_files('_source_file') }}
 ),
 
 cleaned as (
@@ -20,7 +23,7 @@ cleaned as (
         _extra_columns as extra_columns,
 
         -- ids
-        {{ clean_text('_file_stem') }} as customer_code,
+        {{ clean_text(dbt.split_part('_file_stem', "'__'", 1)) }} as customer_code,
         {{ clean_text('user_id') }} as client_id,
         {{ clean_text('rm_id') }} as relationship_manager_id,
 
