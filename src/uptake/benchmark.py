@@ -175,27 +175,27 @@ def hold_back(generated: Path, landing: Path, held: Path) -> dict:
             rows = held_rows = 0
             held_files = []
             for f in files:
+                # Two passes over the file (COPY returns the rows it wrote); no count pass.
                 source = f"read_parquet({_sql_text(str(f))})"
                 is_last = f"coalesce({exprs[f]} = date '{last}', false)"
-                n, n_last = conn.execute(
-                    f"select count(*), count(*) filter (where {is_last}) from {source}"
-                ).fetchone()
-                rows += n
-                held_rows += n_last
                 target = landing / f.relative_to(generated)
                 target.parent.mkdir(parents=True, exist_ok=True)
-                conn.execute(
+                (n_rest,) = conn.execute(
                     f"copy (select * from {source} where not {is_last}) "
                     f"to {_sql_text(str(target))} (format parquet, compression zstd)"
-                )
+                ).fetchone()
+                kept = held / folder / f.name
+                kept.parent.mkdir(parents=True, exist_ok=True)
+                (n_last,) = conn.execute(
+                    f"copy (select * from {source} where {is_last}) "
+                    f"to {_sql_text(str(kept))} (format parquet, compression zstd)"
+                ).fetchone()
+                rows += n_rest + n_last
+                held_rows += n_last
                 if n_last:
-                    kept = held / folder / f.name
-                    kept.parent.mkdir(parents=True, exist_ok=True)
-                    conn.execute(
-                        f"copy (select * from {source} where {is_last}) "
-                        f"to {_sql_text(str(kept))} (format parquet, compression zstd)"
-                    )
                     held_files.append(kept.relative_to(held).as_posix())
+                else:
+                    kept.unlink()
             report[folder] = {
                 "files": len(files),
                 "rows": rows,
