@@ -64,7 +64,7 @@ def summary(args: argparse.Namespace) -> int:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    from uptake import generator
+    from uptake import benchmark, generator
 
     parser = argparse.ArgumentParser(prog="uptake", description=__doc__)
     commands = parser.add_subparsers(dest="command", required=True)
@@ -88,14 +88,23 @@ def build_parser() -> argparse.ArgumentParser:
         help="fail when a relation of these schemas is empty (e.g. raw marts)",
     )
     summarise.set_defaults(handler=summary)
+
+    bench = commands.add_parser(
+        "benchmark",
+        help="generate a large data set, time the full and incremental dbt builds and the "
+        "adoption rule three ways; write BENCHMARKS.md (not part of the test suite)",
+    )
+    benchmark.add_arguments(bench)
+    bench.set_defaults(handler=benchmark.run)
     return parser
 
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    args.argv = list(sys.argv[1:] if argv is None else argv)
     try:
         return args.handler(args)
-    except (OSError, ValueError) as error:
+    except (OSError, ValueError, RuntimeError) as error:
         print(f"uptake {args.command}: {error}", file=sys.stderr)
         return 1
 

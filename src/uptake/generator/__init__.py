@@ -68,21 +68,40 @@ def _plain(obj):
     return obj
 
 
-def generate(out_dir: Path, *, seed: int = 42, scale: float = 1.0, fmt: str = "csv") -> dict:
+def generate(
+    out_dir: Path,
+    *,
+    seed: int = 42,
+    scale: float = 1.0,
+    fmt: str = "csv",
+    accounts_scale: float | None = None,
+    events_scale: float | None = None,
+) -> dict:
     """Write the landing folders under ``out_dir`` and return the summary (also in GENERATOR.json).
 
     seed: any non-negative integer. scale: 1.0 = the default sample (about 12,000 accounts,
     200,000 logins, 5,000 page-tool users, 6 share/view exports); row counts grow linearly.
     fmt: "csv" (exports as described in the landing contract) or "parquet" (same columns, all
     strings, empty values as nulls; logins and page_events split into parts at large scale).
+    accounts_scale: scale of users and logins; events_scale: scale of page events and the
+    share/view exports. Each defaults to ``scale``; the components draw from independent
+    random streams, so a component's files depend only on the seed and its own scale.
     """
     if fmt not in ("csv", "parquet"):
         raise ValueError(f"fmt must be 'csv' or 'parquet', not {fmt!r}")
     if not (isinstance(seed, int | np.integer) and seed >= 0):
         raise ValueError("seed must be a non-negative integer")
-    if not scale > 0:
-        raise ValueError("scale must be positive")
+    accounts_scale = scale if accounts_scale is None else accounts_scale
+    events_scale = scale if events_scale is None else events_scale
+    for name, value in (
+        ("scale", scale),
+        ("accounts_scale", accounts_scale),
+        ("events_scale", events_scale),
+    ):
+        if not value > 0:
+            raise ValueError(f"{name} must be positive")
     seed, scale = int(seed), float(scale)
+    accounts_scale, events_scale = float(accounts_scale), float(events_scale)
     out_dir = Path(out_dir)
     started = time.perf_counter()
     _prepare(out_dir)
@@ -91,19 +110,21 @@ def generate(out_dir: Path, *, seed: int = 42, scale: float = 1.0, fmt: str = "c
     sv_truth = {"shared": _shareview.shared_truth(), "customers": {}}
     for i, c in enumerate(_shareview.CUSTOMERS):
         f = _shareview.generate_customer(
-            np.random.default_rng([seed, _STREAM_SHARE_VIEW, i]), c, scale
+            np.random.default_rng([seed, _STREAM_SHARE_VIEW, i]), c, events_scale
         )
         _shareview.write_customer(f, writer)
         sv_truth["customers"][c.code] = f.truth
         del f
 
-    acc = _accounts.generate_accounts(np.random.default_rng([seed, _STREAM_ACCOUNTS]), scale)
+    acc = _accounts.generate_accounts(
+        np.random.default_rng([seed, _STREAM_ACCOUNTS]), accounts_scale
+    )
     _accounts.write_users(acc, writer)
     _accounts.write_logins(acc, writer)
     acc_truth = acc.truth
     del acc
 
-    pe = _pages.generate_pages(np.random.default_rng([seed, _STREAM_PAGES]), scale)
+    pe = _pages.generate_pages(np.random.default_rng([seed, _STREAM_PAGES]), events_scale)
     _pages.write_pages(pe, writer)
     pe_truth = pe.truth
     del pe
@@ -116,6 +137,13 @@ def generate(out_dir: Path, *, seed: int = 42, scale: float = 1.0, fmt: str = "c
         "format_version": FORMAT_VERSION,
         "seed": seed,
         "scale": scale,
+        # Only when a component scale differs from scale, so that existing calls keep
+        # byte-identical output.
+        **(
+            {"component_scales": {"accounts": accounts_scale, "events": events_scale}}
+            if (accounts_scale, events_scale) != (scale, scale)
+            else {}
+        ),
         "fmt": fmt,
         "rows": rows,
         "files": dict(sorted(writer.files.items())),
@@ -202,6 +230,18 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="size multiplier; 1.0 ≈ 12k accounts, 200k logins (default: 1.0)",
     )
     parser.add_argument(
+        "--accounts-scale",
+        type=float,
+        default=None,
+        help="scale of users and logins only (default: --scale)",
+    )
+    parser.add_argument(
+        "--events-scale",
+        type=float,
+        default=None,
+        help="scale of page events and share/view exports only (default: --scale)",
+    )
+    parser.add_argument(
         "--format",
         dest="fmt",
         choices=("csv", "parquet"),
@@ -213,8 +253,19 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace) -> int:
     """Entry point of ``uptake generate``: generate and print a short summary."""
     fmt = getattr(args, "fmt", None) or getattr(args, "format", "csv")
-    s = generate(Path(args.out), seed=args.seed, scale=args.scale, fmt=fmt)
-    print(f"uptake generate: seed={s['seed']} scale={s['scale']} format={s['fmt']} → {args.out}")
+    s = generate(
+        Path(args.out),
+        seed=args.seed,
+        scale=args.scale,
+        fmt=fmt,
+        accounts_scale=getattr(args, "accounts_scale", None),
+        events_scale=getattr(args, "events_scale", None),
+    )
+    scales = f"scale={s['scale']}"
+    if "component_scales" in s:
+        c = s["component_scales"]
+        scales += f" (accounts {c['accounts']}, events {c['events']})"
+    print(f"uptake generate: seed={s['seed']} {scales} format={s['fmt']} → {args.out}")
     for rel, n in s["files"].items():
         print(f"  {rel:<32} {n:>12,} rows")
     total = sum(s["rows"].values())
