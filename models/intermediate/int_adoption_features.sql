@@ -59,6 +59,15 @@ data_end as (
     where user_type = 'account'
 ),
 
+-- Every account with its adoption date: the org members of the counts below.
+users_adopted as (
+    select
+        users.*,
+        adoption.adopted_on
+    from users
+    inner join adoption on users.user_id = adoption.user_id
+),
+
 user_cutoffs as (
     select
         users.*,
@@ -107,21 +116,91 @@ activity_before_cutoff as (
     group by 1, 2
 ),
 
+-- The other members of the user's org who signed up before the cut-off, and how many of
+-- them had adopted by then: a running count in date order within the org (one row per
+-- member's signup and one per adoption, at the later of signup and adoption date), read
+-- at each cut-off, minus the user's own row. A self-join of the org's members instead
+-- pairs every member with every other, which grows with the square of an org's size.
+-- At equal dates a cut-off sorts first: only strictly earlier dates count.
+org_events as (
+    select
+        org_id,
+        signup_date as event_date,
+        1 as event_order,
+        1 as is_member,
+        0 as is_adopted,
+        null as user_id,
+        null as cutoff_days
+    from users_adopted
+    where org_id is not null and signup_date is not null
+    union all
+    select
+        org_id,
+        case when adopted_on > signup_date then adopted_on else signup_date end as event_date,
+        1 as event_order,
+        0 as is_member,
+        1 as is_adopted,
+        null as user_id,
+        null as cutoff_days
+    from users_adopted
+    where org_id is not null and signup_date is not null and adopted_on is not null
+    union all
+    select
+        org_id,
+        cutoff_date as event_date,
+        0 as event_order,
+        0 as is_member,
+        0 as is_adopted,
+        user_id,
+        cutoff_days
+    from eligible
+    where org_id is not null and cutoff_date is not null
+),
+
+org_counts as (
+    select
+        user_id,
+        cutoff_days,
+        event_order,
+        sum(is_member) over (
+            partition by org_id
+            order by event_date, event_order
+            rows between unbounded preceding and current row
+        ) as members_before,
+        sum(is_adopted) over (
+            partition by org_id
+            order by event_date, event_order
+            rows between unbounded preceding and current row
+        ) as adopted_before
+    from org_events
+),
+
 org_before_cutoff as (
     select
         eligible.user_id,
         eligible.cutoff_days,
-        count(*) as org_members,
-        count(case when members.adopted_on < eligible.cutoff_date then 1 end)
-            as org_adopted_members
+        cast(
+            org_counts.members_before
+            - case when eligible.signup_date < eligible.cutoff_date then 1 else 0 end
+            as {{ dbt.type_bigint() }}
+        ) as org_members,
+        cast(
+            org_counts.adopted_before
+            - case
+                when
+                    eligible.signup_date < eligible.cutoff_date
+                    and eligible.adopted_on < eligible.cutoff_date
+                    then 1
+                else 0
+            end
+            as {{ dbt.type_bigint() }}
+        ) as org_adopted_members
     from eligible
-    inner join user_cutoffs as members
+    inner join org_counts
         on
-            eligible.org_id = members.org_id
-            and eligible.cutoff_days = members.cutoff_days
-            and eligible.user_id <> members.user_id
-            and eligible.cutoff_date > members.signup_date
-    group by 1, 2
+            eligible.user_id = org_counts.user_id
+            and eligible.cutoff_days = org_counts.cutoff_days
+    where org_counts.event_order = 0
 ),
 
 final as (

@@ -63,14 +63,18 @@ linked as (
         prepared.*,
         case
             when prepared.activity_type = 'SHARE' then prepared.activity_id
-            else {{ dbt.concat(['shares.source_file', "':'",
-                'cast(shares.source_line as ' ~ dbt.type_string() ~ ')']) }}
+            when prepared.activity_type = 'VIEW'
+                then {{ dbt.concat(['shares.source_file', "':'",
+                    'cast(shares.source_line as ' ~ dbt.type_string() ~ ')']) }}
         end as share_id
     from prepared
+    -- Equality keys only: a condition on one side in the ON clause (activity_type) makes
+    -- DuckDB fall back to a nested-loop join, quadratic in the rows. Shares are unique
+    -- per key, so SHARE rows matching their own first copy add no rows; the case above
+    -- keeps the link for VIEW rows only.
     left join shares
         on
-            prepared.activity_type = 'VIEW'
-            and prepared.customer_code = shares.customer_code
+            prepared.customer_code = shares.customer_code
             and prepared.client_id = shares.client_id
             and prepared.relationship_manager_id = shares.relationship_manager_id
             and prepared.content_title = shares.content_title

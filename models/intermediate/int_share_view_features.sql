@@ -51,58 +51,151 @@ data_ends as (
     group by 1
 ),
 
+-- Each "earlier" count below is a running count in time order within one key (RM,
+-- client or title), not a self-join on "earlier than": a join on the key and
+-- shared_at > earlier time pairs every share with every earlier event of its key, which
+-- grows with the square of a popular title's views. At equal times a share sorts before
+-- the events, so only strictly earlier events count. Null keys match nothing.
+
+-- An earlier share of the RM counts as viewed by shared_at when both its shared_at and
+-- its first_view_at are before it: one time, the later of the two.
+rm_events as (
+    select
+        share_id,
+        customer_code,
+        relationship_manager_id,
+        shared_at as event_at,
+        0 as is_viewed_event
+    from shares
+    where relationship_manager_id is not null
+    union all
+    select
+        null as share_id,
+        customer_code,
+        relationship_manager_id,
+        case
+            when first_view_at > shared_at then first_view_at else shared_at
+        end as event_at,
+        1 as is_viewed_event
+    from shares
+    where relationship_manager_id is not null and first_view_at is not null
+),
+
+rm_viewed as (
+    select
+        share_id,
+        rm_prior_viewed_shares
+    from (
+        select
+            share_id,
+            is_viewed_event,
+            cast(sum(is_viewed_event) over (
+                partition by customer_code, relationship_manager_id
+                order by event_at, is_viewed_event
+                rows between unbounded preceding and current row
+            ) as {{ dbt.type_bigint() }}) as rm_prior_viewed_shares
+        from rm_events
+    ) as counted
+    where is_viewed_event = 0
+),
+
 rm_history as (
     select
         shares.share_id,
-        count(earlier.share_id) as rm_prior_shares,
-        count(case when earlier.first_view_at < shares.shared_at then 1 end)
-            as rm_prior_viewed_shares
+        rank() over (
+            partition by shares.customer_code, shares.relationship_manager_id
+            order by shares.shared_at
+        ) - 1 as rm_prior_shares,
+        rm_viewed.rm_prior_viewed_shares
     from shares
-    inner join shares as earlier
-        on
-            shares.customer_code = earlier.customer_code
-            and shares.relationship_manager_id = earlier.relationship_manager_id
-            and shares.shared_at > earlier.shared_at
-    group by 1
+    inner join rm_viewed on shares.share_id = rm_viewed.share_id
 ),
 
 client_shares as (
     select
-        shares.share_id,
-        count(earlier.share_id) as client_prior_shares
+        share_id,
+        rank() over (
+            partition by customer_code, client_id
+            order by shared_at
+        ) - 1 as client_prior_shares
     from shares
-    inner join shares as earlier
-        on
-            shares.customer_code = earlier.customer_code
-            and shares.client_id = earlier.client_id
-            and shares.shared_at > earlier.shared_at
-    group by 1
+    where client_id is not null
+),
+
+client_events as (
+    select
+        share_id,
+        customer_code,
+        client_id,
+        shared_at as event_at,
+        0 as is_view
+    from shares
+    where client_id is not null
+    union all
+    select
+        null as share_id,
+        customer_code,
+        client_id,
+        viewed_at as event_at,
+        1 as is_view
+    from views
+    where client_id is not null
 ),
 
 client_views as (
     select
-        shares.share_id,
-        count(*) as client_prior_views
+        share_id,
+        client_prior_views
+    from (
+        select
+            share_id,
+            is_view,
+            cast(sum(is_view) over (
+                partition by customer_code, client_id
+                order by event_at, is_view
+                rows between unbounded preceding and current row
+            ) as {{ dbt.type_bigint() }}) as client_prior_views
+        from client_events
+    ) as counted
+    where is_view = 0
+),
+
+title_events as (
+    select
+        share_id,
+        customer_code,
+        content_title,
+        shared_at as event_at,
+        0 as is_view
     from shares
-    inner join views
-        on
-            shares.customer_code = views.customer_code
-            and shares.client_id = views.client_id
-            and shares.shared_at > views.viewed_at
-    group by 1
+    where content_title is not null
+    union all
+    select
+        null as share_id,
+        customer_code,
+        content_title,
+        viewed_at as event_at,
+        1 as is_view
+    from views
+    where content_title is not null
 ),
 
 title_views as (
     select
-        shares.share_id,
-        count(*) as title_prior_views
-    from shares
-    inner join views
-        on
-            shares.customer_code = views.customer_code
-            and shares.content_title = views.content_title
-            and shares.shared_at > views.viewed_at
-    group by 1
+        share_id,
+        title_prior_views
+    from (
+        select
+            share_id,
+            is_view,
+            cast(sum(is_view) over (
+                partition by customer_code, content_title
+                order by event_at, is_view
+                rows between unbounded preceding and current row
+            ) as {{ dbt.type_bigint() }}) as title_prior_views
+        from title_events
+    ) as counted
+    where is_view = 0
 ),
 
 window_ends as (

@@ -10,6 +10,13 @@ coefficients read as odds ratios, with bootstrap intervals) and gradient-boosted
 The split is by time: the earliest ``1 - test_fraction`` of the labelled rows (by
 ``spec.time_column``) train, the latest ones test; cross-validation on the training rows
 adds the spread of the AUC.
+
+Work stays bounded as data grows: when more than ``max_train_rows`` rows could train, a
+seeded random sample of that many fits, cross-validates and bootstraps (the metrics
+record ``rows_available`` and ``rows_trained_on``); permutation importances use a seeded
+sample of at most ``max_importance_rows`` test rows, and each bootstrap resample at most
+``max_bootstrap_rows`` rows (m out of n, intervals rescaled); every prediction over all
+rows runs in batches, and every fit runs on one thread (see :func:`one_thread`).
 """
 
 from __future__ import annotations
@@ -32,6 +39,7 @@ from sklearn.metrics import average_precision_score, brier_score_loss, log_loss,
 from sklearn.model_selection import StratifiedKFold, cross_val_score
 from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import OneHotEncoder, StandardScaler
+from threadpoolctl import threadpool_limits
 
 import uptake
 
@@ -65,13 +73,56 @@ class Spec:
         return [*self.categorical, *self.numeric, *self.binary]
 
 
+# Default cap on the rows one fit learns from (dbt var ml_max_train_rows): keeps each fit,
+# its cross-validation and its bootstrap within a few tens of seconds on two cores.
+MAX_TRAIN_ROWS = 20_000
+# Default cap on the test rows that permutation importances re-predict (features x
+# repeats times each; dbt var ml_max_importance_rows), and on the rows each bootstrap
+# resample refits on (dbt var ml_max_bootstrap_rows).
+MAX_IMPORTANCE_ROWS = 10_000
+MAX_BOOTSTRAP_ROWS = 10_000
+# Rows per batch when predicting over a whole table: memory stays flat as rows grow.
+BATCH_ROWS = 100_000
+
+
+def one_thread():
+    """A context in which OpenMP and BLAS use one thread. dbt runs two models at once on
+    a machine of a few cores: the gradient-boosted trees' OpenMP threads then wait on
+    each other and a fit takes several times longer than on one thread."""
+    return threadpool_limits(limits=1)
+
+
+def sample_rows(frame: pd.DataFrame, max_rows: int, seed: int) -> pd.DataFrame:
+    """The frame itself when it has at most max_rows rows, else a seeded random sample
+    of max_rows rows, kept in the frame's order (positions, not index labels, so that
+    the same rows in the same order give the same sample)."""
+    if len(frame) <= max_rows:
+        return frame
+    positions = np.random.default_rng(seed).choice(len(frame), max_rows, replace=False)
+    return frame.iloc[np.sort(positions)]
+
+
+def predict_proba(
+    pipeline: Pipeline, frame: pd.DataFrame, spec: Spec, batch_rows: int = BATCH_ROWS
+):
+    """Probability of the positive class for every row of a feature frame, prepared and
+    predicted batch by batch."""
+    parts = [
+        pipeline.predict_proba(_prepare(frame.iloc[start : start + batch_rows], spec))[:, 1]
+        for start in range(0, len(frame), batch_rows)
+    ]
+    return np.concatenate(parts) if parts else np.empty(0)
+
+
 @dataclass(frozen=True)
 class Settings:
     seed: int = 42
     test_fraction: float = 0.3
     bootstrap_samples: int = 100
-    max_train_rows: int = 200_000
+    max_train_rows: int = MAX_TRAIN_ROWS
     cv_folds: int = 5
+    max_importance_rows: int = MAX_IMPORTANCE_ROWS
+    max_bootstrap_rows: int = MAX_BOOTSTRAP_ROWS
 
 
 @dataclass
@@ -181,16 +232,32 @@ def _auc(y: np.ndarray, score: np.ndarray) -> float:
 
 
 def _bootstrap_coefficients(x: np.ndarray, y: np.ndarray, c: float, settings: Settings):
+    """Coefficients refitted on bootstrap resamples of the training rows. Beyond
+    max_bootstrap_rows rows, each resample draws that many rows (m out of n), at the C
+    that weighs m rows' loss as the fit weighed n; see :func:`_bootstrap_interval`."""
     rng = np.random.default_rng(settings.seed)
+    n = len(y)
+    m = min(n, settings.max_bootstrap_rows)
     draws = []
     for _ in range(settings.bootstrap_samples):
-        rows = rng.integers(0, len(y), len(y))
+        rows = rng.integers(0, n, m)
         if len(np.unique(y[rows])) < 2:
             continue
-        model = LogisticRegression(penalty="l1", solver="liblinear", C=c, max_iter=500)
+        model = LogisticRegression(penalty="l1", solver="liblinear", C=c * n / m, max_iter=500)
         model.fit(x[rows], y[rows])
         draws.append(model.coef_[0])
-    return np.array(draws)
+    return np.array(draws), m
+
+
+def _bootstrap_interval(draws: np.ndarray, estimate: float, m: int, n: int):
+    """95% percentile interval. An m-out-of-n bootstrap spreads sqrt(n / m) times wider
+    than n out of n: its deviations from the estimate shrink by sqrt(m / n) (nothing
+    changes when m = n)."""
+    low, high = np.percentile(draws, [2.5, 97.5])
+    if m == n:
+        return low, high
+    shrink = np.sqrt(m / n)
+    return estimate + shrink * (low - estimate), estimate + shrink * (high - estimate)
 
 
 def _fit_group(frame: pd.DataFrame, spec: Spec, settings: Settings, group_value, version: str):
@@ -202,11 +269,15 @@ def _fit_group(frame: pd.DataFrame, spec: Spec, settings: Settings, group_value,
     boundary = pd.to_datetime(test[spec.time_column]).min()
     cohort_test = cohort[pd.to_datetime(cohort[spec.time_column]) >= boundary]
     cohort_known = known.loc[cohort_test.index].to_numpy()
-    if len(train) > settings.max_train_rows:
-        train = train.sample(settings.max_train_rows, random_state=settings.seed)
+    rows_available = len(train)
+    train = sample_rows(train, settings.max_train_rows, settings.seed)
+    # Permutation importances re-predict the test rows features x repeats times.
+    explained = sample_rows(test, settings.max_importance_rows, settings.seed)
     y_train = train[spec.label].astype(int).to_numpy()
     y_test = test[spec.label].astype(int).to_numpy()
     base = {
+        "rows_available": rows_available,
+        "rows_trained_on": len(train),
         "train_rows": len(train),
         "test_rows": len(test),
         "scorable_rows": len(frame),
@@ -218,6 +289,7 @@ def _fit_group(frame: pd.DataFrame, spec: Spec, settings: Settings, group_value,
         "base_rate": float(y_test.mean()) if len(y_test) else float("nan"),
         "train_base_rate": float(y_train.mean()) if len(y_train) else float("nan"),
         "max_train_rows": settings.max_train_rows,
+        "importance_rows": len(explained),
     }
     baseline = (
         _auc(y_test, pd.to_numeric(test[spec.baseline]).fillna(0).to_numpy())
@@ -230,7 +302,7 @@ def _fit_group(frame: pd.DataFrame, spec: Spec, settings: Settings, group_value,
         if len(np.unique(y_train)) < 2 or len(np.unique(y_test)) < 2:
             fitted.append(FittedModel(name, version, group_value, None, metrics))
             continue
-        x_train, x_test = _prepare(train, spec), _prepare(test, spec)
+        x_train = _prepare(train, spec)
         pipeline.fit(x_train, y_train)
         # The spread of the AUC across folds of the training rows; the logistic model is
         # cross-validated at the C its own CV chose (not a nested search).
@@ -242,7 +314,7 @@ def _fit_group(frame: pd.DataFrame, spec: Spec, settings: Settings, group_value,
             )
         folds = StratifiedKFold(settings.cv_folds, shuffle=True, random_state=settings.seed)
         cv = cross_val_score(checked, x_train, y_train, cv=folds, scoring="roc_auc")
-        probability = pipeline.predict_proba(x_test)[:, 1]
+        probability = predict_proba(pipeline, test, spec)
         metrics.update(
             roc_auc=_auc(y_test, probability),
             pr_auc=float(average_precision_score(y_test, probability)),
@@ -256,9 +328,7 @@ def _fit_group(frame: pd.DataFrame, spec: Spec, settings: Settings, group_value,
             # as certain, the others get the model's probability.
             cohort_score = np.ones(len(cohort_test))
             unknown = ~cohort_known
-            cohort_score[unknown] = pipeline.predict_proba(_prepare(cohort_test[unknown], spec))[
-                :, 1
-            ]
+            cohort_score[unknown] = predict_proba(pipeline, cohort_test[unknown], spec)
             metrics.update(
                 cohort_roc_auc=_auc(cohort_test[spec.label].astype(int).to_numpy(), cohort_score),
                 cohort_rows=len(cohort_test),
@@ -267,8 +337,8 @@ def _fit_group(frame: pd.DataFrame, spec: Spec, settings: Settings, group_value,
         model = FittedModel(name, version, group_value, pipeline, metrics)
         importance = permutation_importance(
             pipeline,
-            x_test,
-            y_test,
+            _prepare(explained, spec),
+            explained[spec.label].astype(int).to_numpy(),
             scoring="roc_auc",
             n_repeats=5,
             random_state=settings.seed,
@@ -286,12 +356,14 @@ def _fit_group(frame: pd.DataFrame, spec: Spec, settings: Settings, group_value,
             prepare, estimator = pipeline.named_steps["prepare"], pipeline.named_steps["model"]
             names = prepare.get_feature_names_out()
             coefficients = estimator.coef_[0]
-            draws = _bootstrap_coefficients(
+            draws, bootstrap_rows = _bootstrap_coefficients(
                 prepare.transform(x_train), y_train, float(estimator.C_[0]), settings
             )
             for j, feature in enumerate(names):
                 low, high = (
-                    np.percentile(draws[:, j], [2.5, 97.5]) if len(draws) else (np.nan, np.nan)
+                    _bootstrap_interval(draws[:, j], coefficients[j], bootstrap_rows, len(y_train))
+                    if len(draws)
+                    else (np.nan, np.nan)
                 )
                 model.explanations.append(
                     {
@@ -302,6 +374,7 @@ def _fit_group(frame: pd.DataFrame, spec: Spec, settings: Settings, group_value,
                         "odds_ratio_low": float(np.exp(low)),
                         "odds_ratio_high": float(np.exp(high)),
                         "bootstrap_samples": len(draws),
+                        "bootstrap_rows": bootstrap_rows,
                     }
                 )
         fitted.append(model)
@@ -312,12 +385,13 @@ def fit(frame: pd.DataFrame, spec: Spec, settings: Settings) -> list[FittedModel
     """Fit both families for every group (or once): the artifacts of one build."""
     version = model_version(spec, settings)
     frame = frame.sort_values(list(spec.key)).reset_index(drop=True)
-    if spec.group is None:
-        return _fit_group(frame, spec, settings, None, version)
-    fitted = []
-    for value, part in frame.groupby(spec.group, sort=True):
-        fitted += _fit_group(part, spec, settings, value, version)
-    return fitted
+    with one_thread():
+        if spec.group is None:
+            return _fit_group(frame, spec, settings, None, version)
+        fitted = []
+        for value, part in frame.groupby(spec.group, sort=True):
+            fitted += _fit_group(part, spec, settings, value, version)
+        return fitted
 
 
 def artifacts_frame(fitted: list[FittedModel], spec: Spec) -> pd.DataFrame:
@@ -352,6 +426,9 @@ def metrics_frame(fitted: list[FittedModel], spec: Spec) -> pd.DataFrame:
         "base_rate",
         "cv_roc_auc_mean",
         "cv_roc_auc_std",
+        "rows_available",
+        "rows_trained_on",
+        "max_train_rows",
     ]
     if spec.known:
         columns += ["cohort_roc_auc", "cohort_rows", "cohort_known_rows"]
@@ -381,6 +458,7 @@ def explanations_frame(fitted: list[FittedModel], spec: Spec) -> pd.DataFrame:
         "odds_ratio_low",
         "odds_ratio_high",
         "bootstrap_samples",
+        "bootstrap_rows",
     ]
     result = pd.DataFrame(rows, columns=columns)
     numbers = columns[len(head) + 2 :]
@@ -409,7 +487,7 @@ def score_latest(
     *,
     band: tuple[float, float],
     scored_at: pd.Timestamp,
-    batch_rows: int = 100_000,
+    batch_rows: int = BATCH_ROWS,
     top_factors: int = 3,
 ) -> pd.DataFrame:
     """One row per entity: its probability from the scoring model at its latest group
@@ -516,4 +594,6 @@ def settings_from_meta(meta: dict | None) -> Settings:
         test_fraction=float(meta.get("test_fraction", defaults.test_fraction)),
         bootstrap_samples=int(meta.get("bootstrap_samples", defaults.bootstrap_samples)),
         max_train_rows=int(meta.get("max_train_rows", defaults.max_train_rows)),
+        max_importance_rows=int(meta.get("max_importance_rows", defaults.max_importance_rows)),
+        max_bootstrap_rows=int(meta.get("max_bootstrap_rows", defaults.max_bootstrap_rows)),
     )

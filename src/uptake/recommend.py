@@ -7,6 +7,8 @@ import pandas as pd
 
 COSINE = "item_cosine"
 POPULAR = "most_popular"
+# Users scored per batch: the user x page score matrix stays small as users grow.
+BATCH_USERS = 100_000
 
 
 def _matrix(usage: pd.DataFrame, pages: list[str]) -> tuple[list[str], np.ndarray]:
@@ -38,21 +40,38 @@ def _scores(matrix: np.ndarray, model: str, sim: np.ndarray, popularity: np.ndar
     return np.where(matrix > 0, -np.inf, scores)
 
 
+def _top(matrix: np.ndarray, model: str, sim: np.ndarray, popularity: np.ndarray, k: int):
+    """Per user (batch by batch): the k best pages by score, best first (ties by page
+    order), and their scores."""
+    orders, values = [], []
+    for start in range(0, matrix.shape[0], BATCH_USERS):
+        scores = _scores(matrix[start : start + BATCH_USERS], model, sim, popularity)
+        order = np.argsort(-scores, axis=1, kind="stable")[:, :k]
+        orders.append(order)
+        values.append(np.take_along_axis(scores, order, axis=1))
+    if not orders:
+        return np.zeros((0, k), dtype=int), np.zeros((0, k))
+    return np.concatenate(orders), np.concatenate(values)
+
+
 def recommend(usage: pd.DataFrame, *, top_n: int, model: str = COSINE) -> pd.DataFrame:
     """Top pages each user has not used yet, best first; a user who used every page,
     or for whom no page scores above zero, gets no rows."""
     pages = sorted(usage["page"].unique())
     users, matrix = _matrix(usage, pages)
-    scores = _scores(matrix, model, similarity(matrix), matrix.sum(axis=0))
-    rows = []
-    order = np.argsort(-scores, axis=1, kind="stable")[:, :top_n]
-    for u, columns in enumerate(order):
-        rank = 0
-        for j in columns:
-            if np.isfinite(scores[u, j]) and scores[u, j] > 0:
-                rank += 1
-                rows.append((users[u], pages[j], float(scores[u, j]), rank))
-    return pd.DataFrame(rows, columns=["user_id", "page", "score", "recommendation_rank"])
+    order, scores = _top(matrix, model, similarity(matrix), matrix.sum(axis=0), top_n)
+    kept = np.isfinite(scores) & (scores > 0)
+    ranks = np.cumsum(kept, axis=1)
+    u, position = np.nonzero(kept)
+    return pd.DataFrame(
+        {
+            "user_id": pd.Series(np.asarray(users, dtype=object)[u], dtype=object),
+            "page": pd.Series(np.asarray(pages, dtype=object)[order[u, position]], dtype=object),
+            "score": scores[u, position].astype(float),
+            "recommendation_rank": ranks[u, position].astype(int),
+        },
+        columns=["user_id", "page", "score", "recommendation_rank"],
+    )
 
 
 def evaluate(usage: pd.DataFrame, *, k: int, test_fraction: float) -> pd.DataFrame:
@@ -67,23 +86,28 @@ def evaluate(usage: pd.DataFrame, *, k: int, test_fraction: float) -> pd.DataFra
     pages = sorted(usage["page"].unique())
     users, matrix = _matrix(train, pages)
     position = {u: i for i, u in enumerate(users)}
-    new_pages = later[later["user_id"].isin(position)].groupby("user_id")["page"].apply(set)
+    # The users who used a new page after the split, and which pages (a user x page
+    # indicator matrix of the evaluated users, in user order).
+    later = later[later["user_id"].isin(position)]
+    evaluated = np.sort(later["user_id"].map(position).unique()).astype(int)
+    row_of = {p: i for i, p in enumerate(evaluated)}
+    wanted = np.zeros((len(evaluated), len(pages)), dtype=bool)
+    column = {p: j for j, p in enumerate(pages)}
+    wanted[
+        later["user_id"].map(position).map(row_of).to_numpy(dtype=int),
+        later["page"].map(column).to_numpy(dtype=int),
+    ] = True
     rows = []
     for model in (COSINE, POPULAR):
-        scores = _scores(matrix, model, similarity(matrix), matrix.sum(axis=0))
-        hits, precision = [], []
-        for user, wanted in new_pages.items():
-            row = scores[position[user]]
-            candidates = [j for j in np.argsort(-row, kind="stable")[:k] if np.isfinite(row[j])]
-            found = len({pages[j] for j in candidates} & wanted)
-            hits.append(found > 0)
-            precision.append(found / k)
+        order, scores = _top(matrix[evaluated], model, similarity(matrix), matrix.sum(axis=0), k)
+        found = (np.isfinite(scores) & np.take_along_axis(wanted, order, axis=1)).sum(axis=1)
+        hits, precision = found > 0, found / k
         rows.append(
             {
                 "model_name": model,
                 "k": k,
-                "hit_rate_at_k": float(np.mean(hits)) if hits else np.nan,
-                "precision_at_k": float(np.mean(precision)) if precision else np.nan,
+                "hit_rate_at_k": float(np.mean(hits)) if len(hits) else np.nan,
+                "precision_at_k": float(np.mean(precision)) if len(precision) else np.nan,
                 "users_evaluated": len(hits),
                 "split_at": split_at,
                 "train_users": len(users),

@@ -83,11 +83,25 @@ def _regressor(kind: str, columns: dict, seed: int) -> Pipeline:
     return Pipeline([("prepare", prepare), ("model", model)])
 
 
-def time_spent_metrics(frame: pd.DataFrame, *, seed: int, folds: int) -> pd.DataFrame:
+def time_spent_metrics(
+    frame: pd.DataFrame, *, seed: int, folds: int, max_rows: int = ml.MAX_TRAIN_ROWS
+) -> pd.DataFrame:
     """Cross-validated R² of log time spent, per feature set and model: how much knowing
-    the content (its kind and its title's earlier views) adds to the view's context."""
-    rows = []
+    the content (its kind and its title's earlier views) adds to the view's context.
+    Beyond max_rows views, a seeded random sample of max_rows views is folded."""
     data = frame.sort_values("view_id").reset_index(drop=True)
+    rows_available = len(data)
+    data = ml.sample_rows(data, max_rows, seed).reset_index(drop=True)
+    with ml.one_thread():
+        result = _cross_validate(data, seed=seed, folds=folds)
+    result["rows_available"] = rows_available
+    result["rows_trained_on"] = len(data)
+    result["max_train_rows"] = max_rows
+    return result
+
+
+def _cross_validate(data: pd.DataFrame, *, seed: int, folds: int) -> pd.DataFrame:
+    rows = []
     y = data[TIME_TARGET].to_numpy()
     splitter = KFold(folds, shuffle=True, random_state=seed)
     for feature_set, columns in FEATURE_SETS.items():
@@ -123,24 +137,32 @@ def time_spent_metrics(frame: pd.DataFrame, *, seed: int, folds: int) -> pd.Data
 def transfer_matrix(frame: pd.DataFrame, settings: ml.Settings) -> pd.DataFrame:
     """Train the share-view classifier on one customer's earlier shares and test it on
     every customer's later shares (the same later shares for every model), next to a
-    pooled model trained on all customers' earlier shares. One row per (train, test)."""
+    pooled model trained on all customers' earlier shares. One row per (train, test).
+    Each model learns from at most settings.max_train_rows of its earlier shares (a
+    seeded random sample); the later shares are all scored, in batches."""
+    with ml.one_thread():
+        return _transfer_matrix(frame, settings)
+
+
+def _transfer_matrix(frame: pd.DataFrame, settings: ml.Settings) -> pd.DataFrame:
     spec = SHARE_VIEW
     labelled = frame[frame[spec.label].notna()].sort_values(list(spec.key))
     train, test = ml.time_split(labelled, spec.time_column, settings.test_fraction)
     industries = labelled.groupby("customer_code")["industry"].first().to_dict()
     models = {}
     for customer, part in [("ALL", train), *train.groupby("customer_code")]:
-        y = part[spec.label].astype(int).to_numpy()
+        sample = ml.sample_rows(part, settings.max_train_rows, settings.seed)
+        y = sample[spec.label].astype(int).to_numpy()
         if len(np.unique(y)) < 2:
             continue
         pipeline = ml._pipelines(spec, settings)[ml.LOGISTIC]
-        pipeline.fit(ml._prepare(part, spec), y)
-        models[customer] = (pipeline, len(part))
+        pipeline.fit(ml._prepare(sample, spec), y)
+        models[customer] = (pipeline, len(part), len(sample))
     rows = []
-    for customer, (pipeline, train_rows) in models.items():
+    for customer, (pipeline, rows_available, train_rows) in models.items():
         for test_customer, part in test.groupby("customer_code"):
             y = part[spec.label].astype(int).to_numpy()
-            probability = pipeline.predict_proba(ml._prepare(part, spec))[:, 1]
+            probability = ml.predict_proba(pipeline, part, spec)
             rows.append(
                 {
                     "train_customer": customer,
@@ -153,6 +175,9 @@ def transfer_matrix(frame: pd.DataFrame, settings: ml.Settings) -> pd.DataFrame:
                     "train_rows": train_rows,
                     "test_rows": len(part),
                     "test_base_rate": float(y.mean()),
+                    "rows_available": rows_available,
+                    "rows_trained_on": train_rows,
+                    "max_train_rows": settings.max_train_rows,
                 }
             )
     columns = [
@@ -166,6 +191,9 @@ def transfer_matrix(frame: pd.DataFrame, settings: ml.Settings) -> pd.DataFrame:
         "train_rows",
         "test_rows",
         "test_base_rate",
+        "rows_available",
+        "rows_trained_on",
+        "max_train_rows",
     ]
     return pd.DataFrame(rows, columns=columns).astype(
         {"is_pooled": bool, "is_same_customer": bool, "roc_auc": float, "test_base_rate": float}
