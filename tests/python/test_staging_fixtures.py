@@ -186,7 +186,9 @@ def test_row_conservation_test_fails_when_staging_loses_or_repeats_a_row(
     db_path = tmp_path / fixtures_db.name  # views name their catalog: keep the name
     shutil.copy(fixtures_db, db_path)
     with duckdb.connect(str(db_path)) as conn:
-        conn.execute("alter table staging.stg_product__logins rename to stg_product__logins__intact")
+        conn.execute(
+            "alter table staging.stg_product__logins rename to stg_product__logins__intact"
+        )
         conn.execute(
             "create view staging.stg_product__logins as "
             f"select * from staging.stg_product__logins__intact {tamper}"
