@@ -1,11 +1,23 @@
-"""Fits the return classifiers (both families) once per build."""
+"""Fits the return classifiers (both families): on a full build, and on an incremental
+build once the data has moved on by var ml_refit_after_days."""
 
 from uptake import ml
 
 
 def model(dbt, session):
-    dbt.config(materialized="table", schema="ml")
-    features = dbt.ref("int_return_features").df()
-    spec = ml.return_spec(list(features.columns))
-    fitted = ml.fit(features, spec, ml.settings_from_meta(dbt.config.get("meta")))
-    return ml.artifacts_frame(fitted, spec)
+    dbt.config(
+        materialized="incremental",
+        incremental_strategy="delete+insert",
+        unique_key="fit_scope",
+        schema="ml",
+    )
+    data_ends = dbt.ref("int_user_type_data_ends").df()
+    features = dbt.ref("int_return_features")
+    settings = ml.settings_from_meta(dbt.config.get("meta"))
+
+    def fit():
+        frame = features.df()
+        spec = ml.return_spec(list(frame.columns))
+        return ml.artifacts_frame(ml.fit(frame, spec, settings), spec)
+
+    return ml.on_refit_cadence(dbt, session, data_ends, "return", fit)

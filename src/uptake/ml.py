@@ -597,3 +597,29 @@ def settings_from_meta(meta: dict | None) -> Settings:
         max_importance_rows=int(meta.get("max_importance_rows", defaults.max_importance_rows)),
         max_bootstrap_rows=int(meta.get("max_bootstrap_rows", defaults.max_bootstrap_rows)),
     )
+
+
+def on_refit_cadence(dbt, session, data_ends: pd.DataFrame, scope: str, compute) -> pd.DataFrame:
+    """Fit (or cross-validate) only when due; otherwise keep what the last build stored.
+
+    A full build (or ``--full-refresh``) always computes. An incremental build computes
+    again only once the newest day of the data (``data_ends``: int_user_type_data_ends) is
+    at least ``meta refit_after_days`` (var ml_refit_after_days) past the day the stored
+    rows were computed on; until then it returns the stored rows, which the model's
+    delete+insert on ``fit_scope`` writes back unchanged. Scoring models still score every
+    row on every build, with the stored fit. Adds ``fit_scope`` and ``fitted_data_end``.
+    """
+    meta = dbt.config.get("meta") or {}
+    data_end = pd.Timestamp(data_ends["data_end_date"].max()).date()
+    if dbt.is_incremental:
+        stored = session.execute(f"select * from {dbt.this}").df()
+        if len(stored):
+            fitted_on = pd.Timestamp(stored["fitted_data_end"].max()).date()
+            if (data_end - fitted_on).days < int(meta.get("refit_after_days", 7)):
+                # Read back as a timestamp: written back as the date it was.
+                stored["fitted_data_end"] = pd.to_datetime(stored["fitted_data_end"]).dt.date
+                return stored
+    frame = compute()
+    frame.insert(0, "fit_scope", scope)
+    frame["fitted_data_end"] = data_end
+    return frame

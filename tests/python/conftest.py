@@ -14,7 +14,9 @@ PROJECT_DIR = Path(__file__).resolve().parents[2]
 FIXTURES = PROJECT_DIR / "tests" / "landing_fixtures"
 
 
-def run_dbt(args: list[str], raw_dir: Path, db_path: Path) -> subprocess.CompletedProcess:
+def run_dbt(
+    args: list[str], raw_dir: Path, db_path: Path, extra_vars: dict | None = None
+) -> subprocess.CompletedProcess:
     """Run the dbt CLI of this interpreter's environment in the project folder."""
     env = {
         **os.environ,
@@ -24,7 +26,8 @@ def run_dbt(args: list[str], raw_dir: Path, db_path: Path) -> subprocess.Complet
     }
     env.pop("UPTAKE_RAW_DIR", None)
     dbt = Path(sys.executable).with_name("dbt")
-    command = [str(dbt), *args, "--vars", f"{{raw_dir: '{raw_dir}'}}"]
+    dbt_vars = "".join(f", {key}: {value}" for key, value in (extra_vars or {}).items())
+    command = [str(dbt), *args, "--vars", f"{{raw_dir: '{raw_dir}'{dbt_vars}}}"]
     command += ["--target-path", str(db_path.parent / "dbt_target")]
     return subprocess.run(
         command, cwd=PROJECT_DIR, env=env, capture_output=True, text=True, timeout=900

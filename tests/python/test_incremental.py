@@ -193,3 +193,46 @@ def test_late_events_beyond_the_lookback_are_reported(replayed, tmp_path):
         checked = run_dbt(["test", "--select", "user_days_match_events"], raw_dir, db)
         assert checked.returncode == 0, checked.stdout[-5000:]
         assert ("WARN=0" if refresh else "WARN=1") in checked.stdout, checked.stdout[-3000:]
+
+
+def _fit_state(db: Path) -> tuple:
+    return query(
+        db,
+        "select max(fitted_data_end), string_agg(md5(artifact::varchar), ',' order by model_name)"
+        " from ml.ml_return_fit",
+    )[0]
+
+
+def test_classifiers_are_refit_on_their_cadence_only(tmp_path):
+    # One more day keeps the stored fit while var ml_refit_after_days has not passed
+    # (the scores are still recomputed with it); with the var at 0 the next build refits.
+    from uptake.generator import generate
+
+    raw_dir = tmp_path / "landing"
+    generate(raw_dir, seed=5, scale=0.05, fmt="parquet")
+    db = tmp_path / "db" / "uptake.duckdb"
+    db.parent.mkdir()
+    build = ["build", "--resource-type", "seed", "--resource-type", "model"]
+    build += ["--select", "+ml_return_scores"]
+    result = run_dbt(build, raw_dir, db)
+    assert result.returncode == 0, result.stdout[-5000:]
+    first_end, first_fit = _fit_state(db)
+
+    with duckdb.connect() as conn:
+        conn.execute(
+            "copy (select * replace (strftime(cast(ts as timestamp) + interval 1 day, "
+            "'%Y-%m-%d %H:%M:%S') as ts) "
+            f"from read_parquet('{raw_dir}/page_events/*.parquet') "
+            f"where cast(ts as timestamp) >= timestamp '{first_end}') "
+            f"to '{raw_dir}/page_events/zz_next_day.parquet' (format parquet)"
+        )
+    for refit_after_days in (7, 0):
+        result = run_dbt(build, raw_dir, db, {"ml_refit_after_days": refit_after_days})
+        assert result.returncode == 0, result.stdout[-5000:]
+        end, fit = _fit_state(db)
+        if refit_after_days:
+            assert (end, fit) == (first_end, first_fit)
+        else:
+            assert end == first_end + pd.Timedelta(days=1)
+            assert fit != first_fit
+        assert query(db, "select count(*) from marts.ml_return_scores")[0][0] > 0
