@@ -82,21 +82,10 @@ rm_events as (
 ),
 
 rm_viewed as (
-    select
-        share_id,
-        rm_prior_viewed_shares
-    from (
-        select
-            share_id,
-            is_viewed_event,
-            cast(sum(is_viewed_event) over (
-                partition by customer_code, relationship_manager_id
-                order by event_at, is_viewed_event
-                rows between unbounded preceding and current row
-            ) as {{ dbt.type_bigint() }}) as rm_prior_viewed_shares
-        from rm_events
-    ) as counted
-    where is_viewed_event = 0
+    {{ count_earlier_events(
+        'rm_events', ['customer_code', 'relationship_manager_id'],
+        'is_viewed_event', 'rm_prior_viewed_shares'
+    ) }}
 ),
 
 rm_history as (
@@ -143,21 +132,9 @@ client_events as (
 ),
 
 client_views as (
-    select
-        share_id,
-        client_prior_views
-    from (
-        select
-            share_id,
-            is_view,
-            cast(sum(is_view) over (
-                partition by customer_code, client_id
-                order by event_at, is_view
-                rows between unbounded preceding and current row
-            ) as {{ dbt.type_bigint() }}) as client_prior_views
-        from client_events
-    ) as counted
-    where is_view = 0
+    {{ count_earlier_events(
+        'client_events', ['customer_code', 'client_id'], 'is_view', 'client_prior_views'
+    ) }}
 ),
 
 title_events as (
@@ -181,21 +158,9 @@ title_events as (
 ),
 
 title_views as (
-    select
-        share_id,
-        title_prior_views
-    from (
-        select
-            share_id,
-            is_view,
-            cast(sum(is_view) over (
-                partition by customer_code, content_title
-                order by event_at, is_view
-                rows between unbounded preceding and current row
-            ) as {{ dbt.type_bigint() }}) as title_prior_views
-        from title_events
-    ) as counted
-    where is_view = 0
+    {{ count_earlier_events(
+        'title_events', ['customer_code', 'content_title'], 'is_view', 'title_prior_views'
+    ) }}
 ),
 
 window_ends as (
