@@ -21,18 +21,21 @@ users as (
     where is_observable
 ),
 
-observable_actions as (
+{# per day number: how many observable users reached k, and how many of them retained #}
+observable_milestones as (
     select
         aha_users.user_type,
         aha_users.cohort_half,
-        aha_users.is_retained,
-        actions.action,
-        actions.window_days,
-        least(actions.times, {{ var('aha_max_threshold') }}) as capped_times
-    from {{ ref('int_aha_user_actions') }} as actions
+        milestones.action,
+        milestones.threshold,
+        milestones.day_number,
+        count(*) as users_reaching,
+        count(case when aha_users.is_retained then 1 end) as retained_users_reaching
+    from {{ ref('int_aha_action_milestones') }} as milestones
     inner join {{ ref('int_aha_users') }} as aha_users
-        on actions.user_key = aha_users.user_key
+        on milestones.user_key = aha_users.user_key
     where aha_users.is_observable
+    group by 1, 2, 3, 4, 5
 ),
 
 populations as (
@@ -45,21 +48,22 @@ populations as (
     group by 1, 2
 ),
 
-thresholds as (
-    {{ dbt.generate_series(var('aha_max_threshold')) }}
+windows as (
+    {{ dbt.generate_series(var('aha_max_window_days')) }}
 ),
 
+{# "at least k times within d days": reached k on a day before day d #}
 flagged as (
     select
-        observable_actions.user_type,
-        observable_actions.cohort_half,
-        observable_actions.action,
-        observable_actions.window_days,
-        thresholds.generated_number as threshold,
-        count(*) as flagged_users,
-        count(case when observable_actions.is_retained then 1 end) as true_positives
-    from observable_actions
-    inner join thresholds on observable_actions.capped_times >= thresholds.generated_number
+        observable_milestones.user_type,
+        observable_milestones.cohort_half,
+        observable_milestones.action,
+        windows.generated_number as window_days,
+        observable_milestones.threshold,
+        sum(observable_milestones.users_reaching) as flagged_users,
+        sum(observable_milestones.retained_users_reaching) as true_positives
+    from observable_milestones
+    inner join windows on observable_milestones.day_number < windows.generated_number
     group by 1, 2, 3, 4, 5
 ),
 

@@ -11,8 +11,18 @@
 
 with
 
-periods as (
-    select * from {{ ref('int_user_retention_periods') }}
+cohort_day_counts as (
+    select
+        user_type,
+        cohort_date,
+        period_unit,
+        period_number,
+        is_observable,
+        cohort_users,
+        active_users,
+        active_on_or_after_users
+    from {{ ref('int_retention_cohort_counts') }}
+    where segment_type = 'all'
 ),
 
 cohort_periods as (
@@ -20,14 +30,14 @@ cohort_periods as (
         *,
         'week' as cohort_grain,
         {{ week_start('cohort_date') }} as cohort_start_date
-    from periods
+    from cohort_day_counts
     where period_unit in ('day', 'week')
     union all
     select
         *,
         'month' as cohort_grain,
         cast({{ dbt.date_trunc('month', 'cohort_date') }} as date) as cohort_start_date
-    from periods
+    from cohort_day_counts
     where period_unit = 'month'
 ),
 
@@ -38,10 +48,12 @@ cells as (
         cohort_start_date,
         period_unit,
         period_number,
-        count(*) as cohort_users,
-        count(case when is_observable then 1 end) as observable_users,
-        count(case when is_observable and is_active then 1 end) as retained_users,
-        count(case when is_observable and is_active_on_or_after then 1 end)
+        {{ bigint_sum('cohort_users') }} as cohort_users,
+        {{ bigint_sum('case when is_observable then cohort_users else 0 end') }}
+            as observable_users,
+        {{ bigint_sum('case when is_observable then active_users else 0 end') }}
+            as retained_users,
+        {{ bigint_sum('case when is_observable then active_on_or_after_users else 0 end') }}
             as retained_or_later_users
     from cohort_periods
     group by 1, 2, 3, 4, 5
@@ -49,7 +61,15 @@ cells as (
 
 final as (
     select
-        *,
+        user_type,
+        cohort_grain,
+        cohort_start_date,
+        period_unit,
+        period_number,
+        cohort_users,
+        observable_users,
+        retained_users,
+        retained_or_later_users,
         cast(retained_users as double) / nullif(observable_users, 0) as retention_rate,
         cast(retained_or_later_users as double)
         / nullif(observable_users, 0) as unbounded_retention_rate,
