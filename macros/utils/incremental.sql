@@ -52,31 +52,48 @@
 {%- endmacro %}
 
 {#
-    earlier_copies(batch): on an incremental run, a CTE of the duplicate keys of the
-    batch that {{ this }} already holds (joined from the small batch side, so the
-    staged history is only scanned). exact_duplicate_flag(...): true for every copy of
-    a record but the first, in landing order: copies within the batch after the first
-    (by file and line), and any copy of a record an earlier run staged.
+    later_copies(batch): CTEs ending in later_copies, the source_file and source_line of
+    every record of the batch that is an exact duplicate: each copy of a record after the
+    first in landing order (file, line), and, on an incremental run, any copy of a
+    record an earlier run staged ({{ this }} holds its key). Only keys that occur more
+    than once are ranked, so the cost is one grouping of the batch, not a sort of it.
+    Join it to the batch on source_file and source_line: a match is a duplicate.
 #}
-{% macro earlier_copies(batch, key_column='duplicate_key') -%}
-    {%- if is_incremental() -%}
-        earlier_copies as (
-            select distinct earlier.{{ key_column }}
-            from {{ this }} as earlier
-            inner join {{ batch }} on earlier.{{ key_column }} = {{ batch }}.{{ key_column }}
-        ),
-    {%- endif -%}
-{%- endmacro %}
+{% macro later_copies(batch, key_column='duplicate_key') -%}
+    repeated_keys as (
+        select {{ key_column }}
+        from {{ batch }}
+        group by 1
+        having count(*) > 1
+    ),
 
-{% macro exact_duplicate_flag(key_column, file_column, line_column) -%}
-    (
-        row_number() over (
-            partition by {{ key_column }} order by {{ file_column }}, {{ line_column }}
-        ) > 1
+    later_copies as (
+        select
+            source_file,
+            source_line
+        from (
+            select
+                {{ batch }}.source_file,
+                {{ batch }}.source_line,
+                row_number() over (
+                    partition by {{ batch }}.{{ key_column }}
+                    order by {{ batch }}.source_file, {{ batch }}.source_line
+                ) as copy_number
+            from {{ batch }}
+            inner join repeated_keys
+                on {{ batch }}.{{ key_column }} = repeated_keys.{{ key_column }}
+        ) as copies
+        where copy_number > 1
         {%- if is_incremental() %}
-            or {{ key_column }} in (select earlier_copies.duplicate_key from earlier_copies)
+            union
+            select
+                {{ batch }}.source_file,
+                {{ batch }}.source_line
+            from {{ batch }}
+            inner join {{ this }} as earlier
+                on {{ batch }}.{{ key_column }} = earlier.{{ key_column }}
         {%- endif %}
-    )
+    ),
 {%- endmacro %}
 
 {#

@@ -88,7 +88,7 @@ unioned as (
 
 keyed as (
     select
-        {{ dbt.concat(['user_type', "':'", "coalesce(customer_code || ':', '')", 'user_id']) }}
+        {{ user_key() }}
             as user_key,
         *
     from unioned

@@ -1,37 +1,24 @@
-{{ config(
-    materialized='incremental',
-    incremental_strategy='delete+insert',
-    unique_key=['user_key', 'calendar_date'],
-) }}
+{{ config(materialized='view') }}
 
 {#
     One row per user per calendar day from the user's first active day to
     trailing_window_days - 1 days after the last (never past the end of the data of the
     user's type): the dense series that trailing windows and weekly facts need. Days
-    after the data ends are never invented. Incremental: a run recomputes each user
-    type's days from its latest built day minus var('late_arrival_lookback_days'), and
-    for a user who came back after the spine had ended, the gap since (see
-    user_recompute_starts); the user bounds always come from all of the user's days.
+    after the data ends are never invented.
+
+    Each active day spans the quiet days up to the user's next active day (the last one:
+    up to the spine's end), so the series comes from the user days alone, without
+    joining ten times their number of calendar days back to them. A view: the series is
+    about ten times the user days, and its two readers (fct_user_day_windows,
+    fct_user_weeks) keep only what they compute, so it is never stored.
 #}
 
 with
 
-{% if is_incremental() -%}
-    cutoffs as (
-        {{ incremental_cutoffs('calendar_date') }}
-    ),
-
-    recompute_starts as (
-        {{ user_recompute_starts() }}
-    ),
-{%- endif %}
-
-all_user_days as (
+user_days as (
     select
         user_key,
         user_type,
-        user_id,
-        customer_code,
         activity_date
     from {{ ref('int_user_days_aggregated') }}
 ),
@@ -43,48 +30,24 @@ data_ends as (
     from {{ ref('int_user_type_data_ends') }}
 ),
 
-user_bounds as (
+active_spans as (
     select
-        all_user_days.user_key,
-        all_user_days.user_type,
-        all_user_days.user_id,
-        all_user_days.customer_code,
-        min(all_user_days.activity_date) as first_active_date,
-        max(all_user_days.activity_date) as last_active_date,
-        min(data_ends.data_end_date) as data_end_date
-    from all_user_days
-    inner join data_ends on all_user_days.user_type = data_ends.user_type
-    group by 1, 2, 3, 4
-),
-
-spine_bounds as (
-    select
-        user_bounds.user_key,
-        user_bounds.user_type,
-        user_bounds.user_id,
-        user_bounds.customer_code,
-        user_bounds.first_active_date,
-        {% if is_incremental() -%}
-            case
-                when
-                    coalesce(recompute_starts.recompute_from_date, cutoffs.cutoff_date)
-                    > user_bounds.first_active_date
-                    then coalesce(recompute_starts.recompute_from_date, cutoffs.cutoff_date)
-                else user_bounds.first_active_date
-            end
-        {%- else -%}
-            user_bounds.first_active_date
-        {%- endif %} as spine_start_date,
-        least(
-            cast({{ dbt.dateadd('day', var('trailing_window_days') - 1,
-                'user_bounds.last_active_date') }} as date),
-            user_bounds.data_end_date
-        ) as spine_end_date
-    from user_bounds
-    {% if is_incremental() -%}
-        left join cutoffs on user_bounds.user_type = cutoffs.cutoff_user_type
-        left join recompute_starts on user_bounds.user_key = recompute_starts.user_key
-    {%- endif %}
+        user_days.user_key,
+        user_days.user_type,
+        user_days.activity_date,
+        min(user_days.activity_date) over (partition by user_days.user_key)
+            as first_active_date,
+        coalesce(
+            cast({{ dbt.dateadd('day', -1, 'lead(user_days.activity_date) over (
+                partition by user_days.user_key order by user_days.activity_date)') }} as date),
+            least(
+                cast({{ dbt.dateadd('day', var('trailing_window_days') - 1,
+                    'user_days.activity_date') }} as date),
+                data_ends.data_end_date
+            )
+        ) as span_end_date
+    from user_days
+    inner join data_ends on user_days.user_type = data_ends.user_type
 ),
 
 day_offsets as (
@@ -93,30 +56,18 @@ day_offsets as (
 
 spine as (
     select
-        spine_bounds.user_key,
-        spine_bounds.user_type,
-        spine_bounds.user_id,
-        spine_bounds.customer_code,
-        spine_bounds.first_active_date,
+        active_spans.user_key,
+        active_spans.user_type,
+        active_spans.first_active_date,
         cast({{ dbt.dateadd('day', 'day_offsets.generated_number - 1',
-            'spine_bounds.spine_start_date') }} as date) as calendar_date
-    from spine_bounds
+            'active_spans.activity_date') }} as date) as calendar_date,
+        day_offsets.generated_number = 1 as is_active
+    from active_spans
     inner join day_offsets
         on
             day_offsets.generated_number - 1
-            <= {{ dbt.datediff('spine_bounds.spine_start_date', 'spine_bounds.spine_end_date',
+            <= {{ dbt.datediff('active_spans.activity_date', 'active_spans.span_end_date',
                 'day') }}
-),
-
-flagged as (
-    select
-        spine.*,
-        user_days.activity_date is not null as is_active
-    from spine
-    left join all_user_days as user_days
-        on
-            spine.user_key = user_days.user_key
-            and spine.calendar_date = user_days.activity_date
 )
 
-select * from flagged
+select * from spine

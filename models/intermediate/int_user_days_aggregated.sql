@@ -25,23 +25,45 @@ events as (
     {{ after_cutoff('unioned', 'activity_date') }}
 ),
 
-user_days as (
+{# per item first: counting the distinct pages and contents of a day is then a plain
+   count, far cheaper than count(distinct) over the events #}
+user_day_items as (
     select
-        user_key,
         user_type,
         user_id,
         customer_code,
         activity_date,
-        count(case when event_source = 'login' then 1 end) as login_count,
-        count(case when event_source = 'page_event' then 1 end) as page_event_count,
-        count(case when event_source = 'view' then 1 end) as view_count,
-        count(distinct case when event_source = 'page_event' then item end) as distinct_pages,
-        count(distinct case when event_source = 'view' then item end) as distinct_contents,
-        coalesce(sum(time_spent_seconds), 0) as time_spent_seconds,
+        event_source,
+        item,
+        count(*) as events,
+        sum(time_spent_seconds) as time_spent_seconds,
         min(occurred_at) as first_event_at,
         max(occurred_at) as last_event_at
     from events
-    group by 1, 2, 3, 4, 5
+    group by 1, 2, 3, 4, 5, 6
+),
+
+user_days as (
+    select
+        {{ user_key() }}
+            as user_key,
+        user_type,
+        user_id,
+        customer_code,
+        activity_date,
+        {{ bigint_sum("case when event_source = 'login' then events else 0 end") }}
+            as login_count,
+        {{ bigint_sum("case when event_source = 'page_event' then events else 0 end") }}
+            as page_event_count,
+        {{ bigint_sum("case when event_source = 'view' then events else 0 end") }}
+            as view_count,
+        count(case when event_source = 'page_event' then item end) as distinct_pages,
+        count(case when event_source = 'view' then item end) as distinct_contents,
+        coalesce(sum(time_spent_seconds), 0) as time_spent_seconds,
+        min(first_event_at) as first_event_at,
+        max(last_event_at) as last_event_at
+    from user_day_items
+    group by 2, 3, 4, 5
 )
 
 select * from user_days

@@ -80,6 +80,10 @@ MAX_TRAIN_ROWS = 20_000
 # repeats times each; dbt var ml_max_importance_rows), and on the rows each bootstrap
 # resample refits on (dbt var ml_max_bootstrap_rows).
 MAX_IMPORTANCE_ROWS = 10_000
+# Rows an evaluation-only table (the transfer matrix) scores per test group (dbt var
+# ml_max_eval_rows): a seeded sample; the ROC AUC's standard error at 100,000 rows is
+# a few thousandths.
+MAX_EVAL_ROWS = 100_000
 MAX_BOOTSTRAP_ROWS = 10_000
 # Rows per batch when predicting over a whole table: memory stays flat as rows grow.
 BATCH_ROWS = 100_000
@@ -123,6 +127,7 @@ class Settings:
     cv_folds: int = 5
     max_importance_rows: int = MAX_IMPORTANCE_ROWS
     max_bootstrap_rows: int = MAX_BOOTSTRAP_ROWS
+    max_eval_rows: int = MAX_EVAL_ROWS
 
 
 @dataclass
@@ -596,6 +601,7 @@ def settings_from_meta(meta: dict | None) -> Settings:
         max_train_rows=int(meta.get("max_train_rows", defaults.max_train_rows)),
         max_importance_rows=int(meta.get("max_importance_rows", defaults.max_importance_rows)),
         max_bootstrap_rows=int(meta.get("max_bootstrap_rows", defaults.max_bootstrap_rows)),
+        max_eval_rows=int(meta.get("max_eval_rows", defaults.max_eval_rows)),
     )
 
 

@@ -74,11 +74,13 @@ def recommend(usage: pd.DataFrame, *, top_n: int, model: str = COSINE) -> pd.Dat
     )
 
 
-def evaluate(usage: pd.DataFrame, *, k: int, test_fraction: float) -> pd.DataFrame:
+def evaluate(usage: pd.DataFrame, *, ks: list[int], test_fraction: float) -> pd.DataFrame:
     """Time split at the (1 - test_fraction) quantile of first uses: recommend from what
     users used before it, count a hit when a recommended page is first used after it.
-    Hit rate at k (share of users with a hit) and precision at k, for the cosine model
-    and the most-popular baseline, over users who used a new page after the split."""
+    Hit rate at k (share of users with a hit) and precision at k for each k in ks, for
+    the cosine model and the most-popular baseline, over users who used a new page after
+    the split. The split, the matrices and the ranking are computed once for all k: the
+    top k of a stable ranking are the first k of its top max(ks)."""
     first_used = pd.to_datetime(usage["first_used_at"])
     split_at = first_used.quantile(1 - test_fraction)
     train = usage[first_used < split_at]
@@ -99,18 +101,22 @@ def evaluate(usage: pd.DataFrame, *, k: int, test_fraction: float) -> pd.DataFra
     ] = True
     rows = []
     for model in (COSINE, POPULAR):
-        order, scores = _top(matrix[evaluated], model, similarity(matrix), matrix.sum(axis=0), k)
-        found = (np.isfinite(scores) & np.take_along_axis(wanted, order, axis=1)).sum(axis=1)
-        hits, precision = found > 0, found / k
-        rows.append(
-            {
-                "model_name": model,
-                "k": k,
-                "hit_rate_at_k": float(np.mean(hits)) if len(hits) else np.nan,
-                "precision_at_k": float(np.mean(precision)) if len(precision) else np.nan,
-                "users_evaluated": len(hits),
-                "split_at": split_at,
-                "train_users": len(users),
-            }
+        top_order, top_scores = _top(
+            matrix[evaluated], model, similarity(matrix), matrix.sum(axis=0), max(ks)
         )
-    return pd.DataFrame(rows)
+        for k in ks:
+            order, scores = top_order[:, :k], top_scores[:, :k]
+            found = (np.isfinite(scores) & np.take_along_axis(wanted, order, axis=1)).sum(axis=1)
+            hits, precision = found > 0, found / k
+            rows.append(
+                {
+                    "model_name": model,
+                    "k": k,
+                    "hit_rate_at_k": float(np.mean(hits)) if len(hits) else np.nan,
+                    "precision_at_k": float(np.mean(precision)) if len(precision) else np.nan,
+                    "users_evaluated": len(hits),
+                    "split_at": split_at,
+                    "train_users": len(users),
+                }
+            )
+    return pd.DataFrame(rows).sort_values(["k", "model_name"], kind="stable", ignore_index=True)

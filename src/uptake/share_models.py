@@ -138,8 +138,9 @@ def transfer_matrix(frame: pd.DataFrame, settings: ml.Settings) -> pd.DataFrame:
     """Train the share-view classifier on one customer's earlier shares and test it on
     every customer's later shares (the same later shares for every model), next to a
     pooled model trained on all customers' earlier shares. One row per (train, test).
-    Each model learns from at most settings.max_train_rows of its earlier shares (a
-    seeded random sample); the later shares are all scored, in batches."""
+    Each model learns from at most settings.max_train_rows of its earlier shares, and is
+    tested on at most settings.max_eval_rows later shares of each customer (seeded
+    random samples, the same test rows for every model), scored in batches."""
     with ml.one_thread():
         return _transfer_matrix(frame, settings)
 
@@ -158,9 +159,13 @@ def _transfer_matrix(frame: pd.DataFrame, settings: ml.Settings) -> pd.DataFrame
         pipeline = ml._pipelines(spec, settings)[ml.LOGISTIC]
         pipeline.fit(ml._prepare(sample, spec), y)
         models[customer] = (pipeline, len(part), len(sample))
+    tests = {
+        test_customer: (ml.sample_rows(part, settings.max_eval_rows, settings.seed), len(part))
+        for test_customer, part in test.groupby("customer_code")
+    }
     rows = []
     for customer, (pipeline, rows_available, train_rows) in models.items():
-        for test_customer, part in test.groupby("customer_code"):
+        for test_customer, (part, test_rows_available) in tests.items():
             y = part[spec.label].astype(int).to_numpy()
             probability = ml.predict_proba(pipeline, part, spec)
             rows.append(
@@ -174,10 +179,12 @@ def _transfer_matrix(frame: pd.DataFrame, settings: ml.Settings) -> pd.DataFrame
                     "roc_auc": ml._auc(y, probability),
                     "train_rows": train_rows,
                     "test_rows": len(part),
+                    "test_rows_available": test_rows_available,
                     "test_base_rate": float(y.mean()),
                     "rows_available": rows_available,
                     "rows_trained_on": train_rows,
                     "max_train_rows": settings.max_train_rows,
+                    "max_eval_rows": settings.max_eval_rows,
                 }
             )
     columns = [
@@ -190,10 +197,12 @@ def _transfer_matrix(frame: pd.DataFrame, settings: ml.Settings) -> pd.DataFrame
         "roc_auc",
         "train_rows",
         "test_rows",
+        "test_rows_available",
         "test_base_rate",
         "rows_available",
         "rows_trained_on",
         "max_train_rows",
+        "max_eval_rows",
     ]
     return pd.DataFrame(rows, columns=columns).astype(
         {"is_pooled": bool, "is_same_customer": bool, "roc_auc": float, "test_base_rate": float}

@@ -35,12 +35,16 @@ records as (
     from {{ ref('base_share_view__activities') }}
 ),
 
-record_counts as (
+{# one pass over the records: the record count and each field's filled count #}
+file_counts as (
     select
         customer_code,
         source_file,
         activity_type,
-        count(*) as records
+        count(*) as records,
+        {%- for column in fields.values() %}
+            count({{ column }}) as filled_{{ column }}{{ ',' if not loop.last }}
+        {%- endfor %}
     from records
     group by 1, 2, 3
 ),
@@ -53,31 +57,33 @@ contract_fields as (
             activity_type,
             '{{ label }}' as field_name,
             true as is_contract_field,
-            count({{ column }}) as filled_records
-        from records
-        group by 1, 2, 3
+            records,
+            filled_{{ column }} as filled_records
+        from file_counts
         {% if not loop.last %}union all{% endif %}
     {% endfor %}
 ),
 
 extra_keys as (
-    {{ json_object_keys('records', dbt.concat(['source_file', "':'",
-        'cast(source_line as ' ~ dbt.type_string() ~ ')']), 'extra_columns') }}
+    {{ json_object_keys('records', ['customer_code', 'source_file', 'activity_type'],
+        'extra_columns') }}
 ),
 
 extra_fields as (
     select
-        records.customer_code,
-        records.source_file,
-        records.activity_type,
+        extra_keys.customer_code,
+        extra_keys.source_file,
+        extra_keys.activity_type,
         extra_keys.json_key as field_name,
         false as is_contract_field,
+        file_counts.records,
         count(*) as filled_records
     from extra_keys
-    inner join records
-        on extra_keys.row_key = {{ dbt.concat(['records.source_file', "':'",
-            'cast(records.source_line as ' ~ dbt.type_string() ~ ')']) }}
-    group by 1, 2, 3, 4
+    inner join file_counts
+        on
+            extra_keys.source_file = file_counts.source_file
+            and extra_keys.activity_type = file_counts.activity_type
+    group by 1, 2, 3, 4, 5, 6
 ),
 
 all_fields as (
@@ -88,19 +94,15 @@ all_fields as (
 
 final as (
     select
-        all_fields.customer_code,
-        all_fields.source_file,
-        all_fields.activity_type,
-        all_fields.field_name,
-        all_fields.is_contract_field,
-        record_counts.records,
-        all_fields.filled_records,
-        cast(all_fields.filled_records as double) / record_counts.records as fill_rate
+        customer_code,
+        source_file,
+        activity_type,
+        field_name,
+        is_contract_field,
+        records,
+        filled_records,
+        cast(filled_records as double) / records as fill_rate
     from all_fields
-    inner join record_counts
-        on
-            all_fields.source_file = record_counts.source_file
-            and all_fields.activity_type = record_counts.activity_type
 )
 
 select * from final

@@ -12,7 +12,18 @@ logins as (
         {{ only_new_source_files('source_file', keyword='and') }}
 ),
 
-{{ earlier_copies('logins') }}
+{{ later_copies('logins') }}
+
+flagged as (
+    select
+        logins.*,
+        later_copies.source_line is not null as is_exact_duplicate
+    from logins
+    left join later_copies
+        on
+            logins.source_file = later_copies.source_file
+            and logins.source_line = later_copies.source_line
+),
 
 renamed as (
     select
@@ -37,9 +48,8 @@ renamed as (
 
         -- duplicates
         duplicate_key,
-        {{ exact_duplicate_flag('duplicate_key', 'source_file', 'source_line') }}
-            as is_exact_duplicate
-    from logins
+        is_exact_duplicate
+    from flagged
 )
 
 select * from renamed

@@ -12,7 +12,7 @@ page_events as (
         {{ only_new_source_files('source_file', keyword='and') }}
 ),
 
-{{ earlier_copies('page_events') }}
+{{ later_copies('page_events') }}
 
 os_values as (
     select distinct os as raw_value from page_events
@@ -64,11 +64,12 @@ renamed as (
 
         -- duplicates
         page_events.duplicate_key,
-        {{ exact_duplicate_flag(
-            'page_events.duplicate_key', 'page_events.source_file', 'page_events.source_line'
-        ) }}
-            as is_exact_duplicate
+        later_copies.source_line is not null as is_exact_duplicate
     from page_events
+    left join later_copies
+        on
+            page_events.source_file = later_copies.source_file
+            and page_events.source_line = later_copies.source_line
     left join os_lookup on page_events.os = os_lookup.raw_value
     left join browser_lookup on page_events.browser = browser_lookup.raw_value
 )

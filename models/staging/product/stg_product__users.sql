@@ -12,7 +12,18 @@ users as (
         {{ only_new_source_files('source_file', keyword='and') }}
 ),
 
-{{ earlier_copies('users') }}
+{{ later_copies('users') }}
+
+flagged as (
+    select
+        users.*,
+        later_copies.source_line is not null as is_exact_duplicate
+    from users
+    left join later_copies
+        on
+            users.source_file = later_copies.source_file
+            and users.source_line = later_copies.source_line
+),
 
 renamed as (
     select
@@ -41,9 +52,8 @@ renamed as (
 
         -- duplicates
         duplicate_key,
-        {{ exact_duplicate_flag('duplicate_key', 'source_file', 'source_line') }}
-            as is_exact_duplicate
-    from users
+        is_exact_duplicate
+    from flagged
 )
 
 select * from renamed

@@ -27,6 +27,21 @@ app_lookup as (
     {{ lookup_by_pattern('app_values', ref('browser_mappings'), ['browser_family']) }}
 ),
 
+{# versions parsed once per distinct string, not per record #}
+os_versions as (
+    select
+        raw_value,
+        {{ extract_version('raw_value') }} as parsed_version
+    from os_values
+),
+
+app_versions as (
+    select
+        raw_value,
+        {{ extract_version('raw_value') }} as parsed_version
+    from app_values
+),
+
 typed as (
     select
         -- lineage
@@ -45,7 +60,7 @@ typed as (
             when activities.user_os is null then null
             else coalesce(os_lookup.os_family, 'Other')
         end as os_family,
-        {{ extract_version('activities.user_os') }} as os_version,
+        os_versions.parsed_version as os_version,
         case
             when activities.user_os is null then null
             else coalesce(os_lookup.device_type, 'unknown')
@@ -55,7 +70,7 @@ typed as (
             when activities.viewing_app is null then null
             else coalesce(app_lookup.browser_family, 'Other')
         end as browser_family,
-        {{ extract_version('activities.viewing_app') }} as browser_version,
+        app_versions.parsed_version as browser_version,
         activities.user_groups,
         {{ dbt.length('activities.user_groups') }}
         - {{ dbt.length(dbt.replace('activities.user_groups', "','", "''")) }}
@@ -80,6 +95,8 @@ typed as (
     from activities
     left join os_lookup on activities.user_os = os_lookup.raw_value
     left join app_lookup on activities.viewing_app = app_lookup.raw_value
+    left join os_versions on activities.user_os = os_versions.raw_value
+    left join app_versions on activities.viewing_app = app_versions.raw_value
 ),
 
 keyed as (
@@ -94,14 +111,17 @@ keyed as (
     from typed
 ),
 
-{{ earlier_copies('keyed') }}
+{{ later_copies('keyed') }}
 
 flagged as (
     select
-        *,
-        {{ exact_duplicate_flag('duplicate_key', 'source_file', 'source_line') }}
-            as is_exact_duplicate
+        keyed.*,
+        later_copies.source_line is not null as is_exact_duplicate
     from keyed
+    left join later_copies
+        on
+            keyed.source_file = later_copies.source_file
+            and keyed.source_line = later_copies.source_line
 )
 
 select * from flagged
