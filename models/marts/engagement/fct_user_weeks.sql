@@ -4,10 +4,10 @@
     unique_key=['user_key', 'week_start_date'],
 ) }}
 
--- depends_on: {{ ref('int_user_days_aggregated') }}
-
 {#
-    One row per user per week of the user's spine (weeks start on var week_start_day):
+    One row per user per week of the user's spine (weeks start on var week_start_day;
+    the spine runs from the first active day to trailing_window_days - 1 days after the
+    last, never past the end of the data):
     active days in the week and the user's lifecycle state that week.
       new           first active week
       returning     active, and active the week before
@@ -37,21 +37,12 @@ with
     ),
 {%- endif %}
 
-all_spine as (
+user_days as (
     select
         user_key,
         user_type,
-        calendar_date,
-        first_active_date,
-        is_active
-    from {{ ref('int_user_day_spine') }}
-),
-
--- The weeks to compute and the week before them (for the previous week's activity).
-spine as (
-    select all_spine.*
-    from all_spine
-    {{ after_user_cutoff('all_spine', 'calendar_date', days_before=7) }}
+        activity_date
+    from {{ ref('int_user_days_aggregated') }}
 ),
 
 data_ends as (
@@ -61,15 +52,70 @@ data_ends as (
     from {{ ref('int_user_type_data_ends') }}
 ),
 
-weeks as (
+-- The weeks of each user's spine (see int_user_day_spine): from the week of the first
+-- active day to the week of the spine's last day. Built from the user days, a seventh
+-- of the rows of the daily spine.
+user_bounds as (
+    select
+        user_days.user_key,
+        user_days.user_type,
+        {{ week_start('min(user_days.activity_date)') }} as first_active_week_start_date,
+        {{ week_start(
+            'least(' ~ dbt.dateadd('day', var('trailing_window_days') - 1,
+                'max(user_days.activity_date)') ~ ', min(data_ends.data_end_date))'
+        ) }} as last_week_start_date
+    from user_days
+    inner join data_ends on user_days.user_type = data_ends.user_type
+    group by 1, 2
+),
+
+week_offsets as (
+    {{ dbt.generate_series((var('spine_max_days') / 7) | int + 2) }}
+),
+
+all_weeks as (
+    select
+        user_bounds.user_key,
+        user_bounds.user_type,
+        user_bounds.first_active_week_start_date,
+        cast({{ dbt.dateadd('day', '7 * (week_offsets.generated_number - 1)',
+            'user_bounds.first_active_week_start_date') }} as date) as week_start_date
+    from user_bounds
+    inner join week_offsets
+        on
+            week_offsets.generated_number - 1
+            <= {{ dbt.datediff('user_bounds.first_active_week_start_date',
+                'user_bounds.last_week_start_date', 'day') }} / 7
+),
+
+-- The weeks to compute and the week before them (for the previous week's activity).
+spine_weeks as (
+    select all_weeks.*
+    from all_weeks
+    {{ after_user_cutoff('all_weeks', 'week_start_date', days_before=7) }}
+),
+
+active_weeks as (
     select
         user_key,
-        user_type,
-        {{ week_start('calendar_date') }} as week_start_date,
-        {{ week_start('min(first_active_date)') }} as first_active_week_start_date,
-        cast(sum(case when is_active then 1 else 0 end) as integer) as active_days
-    from spine
-    group by 1, 2, 3
+        {{ week_start('activity_date') }} as week_start_date,
+        count(*) as active_days
+    from user_days
+    group by 1, 2
+),
+
+weeks as (
+    select
+        spine_weeks.user_key,
+        spine_weeks.user_type,
+        spine_weeks.week_start_date,
+        spine_weeks.first_active_week_start_date,
+        cast(coalesce(active_weeks.active_days, 0) as integer) as active_days
+    from spine_weeks
+    left join active_weeks
+        on
+            spine_weeks.user_key = active_weeks.user_key
+            and spine_weeks.week_start_date = active_weeks.week_start_date
 ),
 
 with_previous as (
