@@ -72,16 +72,42 @@ segment_members as (
     {% endfor %}
 ),
 
-activity as (
+day_activity as (
     select
         cohorts.user_key,
+        cohorts.cohort_date,
+        user_days.activity_date,
         {{ dbt.datediff('cohorts.cohort_date', 'user_days.activity_date', 'day') }}
-            as day_number,
-        {{ whole_months_between('cohorts.cohort_date', 'user_days.activity_date') }}
-            as month_number
+            as day_number
     from user_days
     inner join cohorts on user_days.user_key = cohorts.user_key
     where user_days.activity_date >= cohorts.cohort_date
+),
+
+{# calendar months are counted once per (cohort day, active day), not per user day #}
+month_numbers as (
+    select
+        cohort_date,
+        activity_date,
+        {{ whole_months_between('cohort_date', 'activity_date') }} as month_number
+    from (
+        select distinct
+            cohort_date,
+            activity_date
+        from day_activity
+    ) as date_pairs
+),
+
+activity as (
+    select
+        day_activity.user_key,
+        day_activity.day_number,
+        month_numbers.month_number
+    from day_activity
+    inner join month_numbers
+        on
+            day_activity.cohort_date = month_numbers.cohort_date
+            and day_activity.activity_date = month_numbers.activity_date
 ),
 
 active_periods as (

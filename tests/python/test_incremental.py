@@ -28,7 +28,7 @@ LATE_DAYS = 2
 # Models compared between the incremental and the full-refresh databases.
 COMPARED = {
     "staging": ["stg_product__logins", "stg_product__page_events", "stg_share_view__activities"],
-    "intermediate": ["int_user_days_aggregated", "int_user_day_spine"],
+    "intermediate": ["int_user_days_aggregated"],
     "marts": [
         "fct_user_days",
         "fct_user_day_windows",

@@ -52,7 +52,7 @@ data_ends as (
     from {{ ref('int_user_type_data_ends') }}
 ),
 
--- The weeks of each user's spine (see int_user_day_spine): from the week of the first
+-- The weeks of each user's spine (see fct_user_day_windows): from the week of the first
 -- active day to the week of the spine's last day. Built from the user days, a seventh
 -- of the rows of the daily spine.
 user_bounds as (
