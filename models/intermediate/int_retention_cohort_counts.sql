@@ -238,33 +238,38 @@ segment_sizes as (
     group by 1, 2, 3, 4
 ),
 
-active_counts as (
+{# each user's active periods, and the last one (capped), counted together #}
+user_periods as (
     select
-        segment_members.user_type,
-        segment_members.cohort_date,
-        segment_members.segment_type,
-        segment_members.segment_value,
-        active_periods.period_unit,
-        active_periods.period_number,
-        count(*) as active_users
+        user_key,
+        period_unit,
+        period_number,
+        1 as is_active_period,
+        0 as is_last_active_period
     from active_periods
-    inner join segment_members on active_periods.user_key = segment_members.user_key
-    where segment_members.segment_type = 'all' or active_periods.period_unit = 'week'
-    group by 1, 2, 3, 4, 5, 6
+    union all
+    select
+        user_key,
+        period_unit,
+        period_number,
+        0 as is_active_period,
+        1 as is_last_active_period
+    from last_active_periods
 ),
 
-last_active_counts as (
+period_counts as (
     select
         segment_members.user_type,
         segment_members.cohort_date,
         segment_members.segment_type,
         segment_members.segment_value,
-        last_active_periods.period_unit,
-        last_active_periods.period_number,
-        count(*) as last_active_users
-    from last_active_periods
-    inner join segment_members on last_active_periods.user_key = segment_members.user_key
-    where segment_members.segment_type = 'all' or last_active_periods.period_unit = 'week'
+        user_periods.period_unit,
+        user_periods.period_number,
+        {{ bigint_sum('user_periods.is_active_period') }} as active_users,
+        {{ bigint_sum('user_periods.is_last_active_period') }} as last_active_users
+    from user_periods
+    inner join segment_members on user_periods.user_key = segment_members.user_key
+    where segment_members.segment_type = 'all' or user_periods.period_unit = 'week'
     group by 1, 2, 3, 4, 5, 6
 ),
 
@@ -278,29 +283,21 @@ cells as (
         periods.period_number,
         periods.is_observable,
         segment_sizes.cohort_users,
-        coalesce(active_counts.active_users, 0) as active_users,
-        coalesce(last_active_counts.last_active_users, 0) as last_active_users
+        coalesce(period_counts.active_users, 0) as active_users,
+        coalesce(period_counts.last_active_users, 0) as last_active_users
     from segment_sizes
     inner join periods
         on
             segment_sizes.user_type = periods.user_type
             and segment_sizes.cohort_date = periods.cohort_date
-    left join active_counts
+    left join period_counts
         on
-            segment_sizes.user_type = active_counts.user_type
-            and segment_sizes.cohort_date = active_counts.cohort_date
-            and segment_sizes.segment_type = active_counts.segment_type
-            and segment_sizes.segment_value = active_counts.segment_value
-            and periods.period_unit = active_counts.period_unit
-            and periods.period_number = active_counts.period_number
-    left join last_active_counts
-        on
-            segment_sizes.user_type = last_active_counts.user_type
-            and segment_sizes.cohort_date = last_active_counts.cohort_date
-            and segment_sizes.segment_type = last_active_counts.segment_type
-            and segment_sizes.segment_value = last_active_counts.segment_value
-            and periods.period_unit = last_active_counts.period_unit
-            and periods.period_number = last_active_counts.period_number
+            segment_sizes.user_type = period_counts.user_type
+            and segment_sizes.cohort_date = period_counts.cohort_date
+            and segment_sizes.segment_type = period_counts.segment_type
+            and segment_sizes.segment_value = period_counts.segment_value
+            and periods.period_unit = period_counts.period_unit
+            and periods.period_number = period_counts.period_number
     where segment_sizes.segment_type = 'all' or periods.period_unit = 'week'
 ),
 
