@@ -6,6 +6,9 @@
 -- Without --full-refresh only the users whose days an incremental build may have
 -- recomputed are checked: those active within late_arrival_lookback_days +
 -- trailing_window_days of the end of their type's data.
+
+-- depends_on: {{ ref('int_user_type_data_ends') }}
+
 with
 
 all_user_days as (

@@ -153,6 +153,20 @@ def test_slices_really_are_incremental(replayed):
     assert files == distinct_files == 4 * (1 + 1 + 1 + 6)
 
 
+def test_data_tests_pass_without_full_refresh(replayed):
+    # The data tests of the incremental models as a daily job runs them, without
+    # --full-refresh (the checks of the large user-day tables look at recent rows only),
+    # in the project state a --full-refresh build parsed: a ref() that only the
+    # incremental branch of a test takes must still be known to dbt.
+    raw_dir = replayed["incremental"].parent.parent / "raw"
+    models = ["int_user_days_aggregated", "int_user_type_data_ends", *COMPARED["marts"][:4]]
+    tests = ["test", "--indirect-selection", "cautious", "--select", *models]
+    result = run_dbt(tests, raw_dir, replayed["full"])
+    assert result.returncode == 0, result.stdout[-5000:]
+    assert "assert_day_windows_cover_every_user" in result.stdout
+    assert "unique_combination_fct_user_day_windows" in result.stdout
+
+
 @pytest.mark.parametrize(
     "schema,model", [(schema, model) for schema, models in COMPARED.items() for model in models]
 )
