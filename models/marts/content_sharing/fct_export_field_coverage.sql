@@ -21,6 +21,10 @@
     'Last Activity Date': 'last_activity_date_text',
     'Last Activity Time': 'last_activity_time_text',
 } %}
+{% set filled_counts = [] %}
+{% for column in fields.values() %}
+    {% do filled_counts.append('count(' ~ column ~ ') as filled_' ~ column) %}
+{% endfor %}
 
 with
 
@@ -42,9 +46,7 @@ file_counts as (
         source_file,
         activity_type,
         count(*) as records,
-        {%- for column in fields.values() %}
-            count({{ column }}) as filled_{{ column }}{{ ',' if not loop.last }}
-        {%- endfor %}
+        {{ filled_counts | join(',\n        ') }}
     from records
     group by 1, 2, 3
 ),

@@ -21,6 +21,10 @@
     active days of the 28 days before for the windows.
 #}
 
+{# incremental: a user's windows are read from 28 days before its first day to recompute #}
+{% set read_from = 'cast(' ~ dbt.dateadd('day', -28,
+    'coalesce(recompute_starts.recompute_from_date, cutoffs.cutoff_date)') ~ ' as date)' %}
+
 {% if var('trailing_window_days') < 28 %}
     {{ exceptions.raise_compiler_error(
         "var trailing_window_days must be at least 28 for the 28-day windows") }}
@@ -81,13 +85,11 @@ read_starts as (
             spine_bounds.spine_end_date,
             {% if is_incremental() -%}
                 case
-                    when cutoffs.cutoff_date is null then spine_bounds.first_active_date
-                    else greatest(
-                        spine_bounds.first_active_date,
-                        cast({{ dbt.dateadd('day', -28, 'coalesce('
-                            ~ 'recompute_starts.recompute_from_date, cutoffs.cutoff_date)') }}
-                            as date)
-                    )
+                    when cutoffs.cutoff_date is null
+                        then spine_bounds.first_active_date
+                    when {{ read_from }} > spine_bounds.first_active_date
+                        then {{ read_from }}
+                    else spine_bounds.first_active_date
                 end
             {%- else -%}
                 spine_bounds.first_active_date
