@@ -34,6 +34,26 @@ def run_dbt(
     )
 
 
+def assert_same_rows(actual: dict, expected: dict, same=lambda a, e: a == e) -> None:
+    """Mart rows against independently computed ones, both keyed by the mart's key:
+    fails listing how many rows are missing, unexpected or different, with examples."""
+    missing = sorted(expected.keys() - actual.keys())
+    extra = sorted(actual.keys() - expected.keys())
+    differing = [
+        (key, actual[key], expected[key])
+        for key in sorted(actual.keys() & expected.keys())
+        if not same(actual[key], expected[key])
+    ]
+    assert not (missing or extra or differing), "\n".join(
+        [f"{len(missing)} of {len(expected)} expected rows missing from the mart"]
+        + [f"  {key}: {expected[key]}" for key in missing[:5]]
+        + [f"{len(extra)} unexpected rows in the mart"]
+        + [f"  {key}: {actual[key]}" for key in extra[:5]]
+        + [f"{len(differing)} rows differ; e.g. (key, mart, expected):"]
+        + [f"  {key}: {a} != {e}" for key, a, e in differing[:5]]
+    )
+
+
 def query(db_path: Path, sql: str) -> list[tuple]:
     with duckdb.connect(str(db_path), read_only=True) as conn:
         return conn.execute(sql).fetchall()

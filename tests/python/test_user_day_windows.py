@@ -12,7 +12,7 @@ from collections import Counter, defaultdict
 
 import pytest
 import yaml
-from conftest import PROJECT_DIR, query
+from conftest import PROJECT_DIR, assert_same_rows, query
 
 VARS = yaml.safe_load((PROJECT_DIR / "dbt_project.yml").read_text())["vars"]
 TRAILING_WINDOW_DAYS = VARS["trailing_window_days"]
@@ -88,24 +88,6 @@ def keyed(rows: list[tuple], key_length: int) -> dict[tuple, tuple]:
     result = {row[:key_length]: row[key_length:] for row in rows}
     assert len(result) == len(rows), "duplicate keys in the mart"
     return result
-
-
-def assert_same_rows(actual: dict, expected: dict, same=lambda a, e: a == e) -> None:
-    missing = sorted(expected.keys() - actual.keys())
-    extra = sorted(actual.keys() - expected.keys())
-    differing = [
-        (key, actual[key], expected[key])
-        for key in sorted(actual.keys() & expected.keys())
-        if not same(actual[key], expected[key])
-    ]
-    assert not (missing or extra or differing), "\n".join(
-        [f"{len(missing)} of {len(expected)} expected rows missing from the mart"]
-        + [f"  {key}: {expected[key]}" for key in missing[:5]]
-        + [f"{len(extra)} unexpected rows in the mart"]
-        + [f"  {key}: {actual[key]}" for key in extra[:5]]
-        + [f"{len(differing)} rows differ; e.g. (key, mart, expected):"]
-        + [f"  {key}: {a} != {e}" for key, a, e in differing[:5]]
-    )
 
 
 def test_user_day_windows_match_a_plain_count(sample_db, users, expected_windows):
