@@ -45,31 +45,17 @@ with
 all_user_days as (
     select
         user_key,
-        user_type,
         activity_date
     from {{ ref('int_user_days_aggregated') }}
 ),
 
-data_ends as (
-    select
-        user_type,
-        data_end_date
-    from {{ ref('int_user_type_data_ends') }}
-),
-
 spine_bounds as (
     select
-        all_user_days.user_key,
-        all_user_days.user_type,
-        min(all_user_days.activity_date) as first_active_date,
-        least(
-            cast({{ dbt.dateadd('day', var('trailing_window_days') - 1,
-                'max(all_user_days.activity_date)') }} as date),
-            min(data_ends.data_end_date)
-        ) as spine_end_date
-    from all_user_days
-    inner join data_ends on all_user_days.user_type = data_ends.user_type
-    group by 1, 2
+        user_key,
+        user_type,
+        first_active_date,
+        spine_end_date
+    from {{ ref('int_user_spine_bounds') }}
 ),
 
 -- Where each user's computed days start: the first active day, or on an incremental

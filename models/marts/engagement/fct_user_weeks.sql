@@ -52,21 +52,15 @@ data_ends as (
     from {{ ref('int_user_type_data_ends') }}
 ),
 
--- The weeks of each user's spine (see fct_user_day_windows): from the week of the first
--- active day to the week of the spine's last day. Built from the user days, a seventh
--- of the rows of the daily spine.
+-- The weeks of each user's spine (see int_user_spine_bounds): from the week of the first
+-- active day to the week of the spine's last day, a seventh of the daily rows.
 user_bounds as (
     select
-        user_days.user_key,
-        user_days.user_type,
-        {{ week_start('min(user_days.activity_date)') }} as first_active_week_start_date,
-        {{ week_start(
-            'least(' ~ dbt.dateadd('day', var('trailing_window_days') - 1,
-                'max(user_days.activity_date)') ~ ', min(data_ends.data_end_date))'
-        ) }} as last_week_start_date
-    from user_days
-    inner join data_ends on user_days.user_type = data_ends.user_type
-    group by 1, 2
+        user_key,
+        user_type,
+        {{ week_start('first_active_date') }} as first_active_week_start_date,
+        {{ week_start('spine_end_date') }} as last_week_start_date
+    from {{ ref('int_user_spine_bounds') }}
 ),
 
 week_offsets as (
