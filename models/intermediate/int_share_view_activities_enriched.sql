@@ -3,14 +3,45 @@
 {#
     One row per staged share_view record (SHARE or VIEW), with its customer's name and
     industry, the content kind, report-zone times and calendar parts, and a record id
-    (file:line). A VIEW row names the share it came from (same customer, client, RM,
-    content and Shared Date/Time); share_id links it to that share's first copy.
+    (file:line). The exports give a VIEW record no share fields of its own: its
+    share_id, RM, channel and shared time are those of the share it links to
+    (int_share_view_links), null when it links to none. A SHARE record's share_id is
+    its own id. The export's own values stay in staging.
 #}
 
 with
 
 activities as (
     select * from {{ ref('stg_share_view__activities') }}
+),
+
+links as (
+    select * from {{ ref('int_share_view_links') }}
+),
+
+{# the share fields of every record: a SHARE's own, a VIEW's linked share's #}
+share_fields as (
+    select
+        source_file,
+        source_line,
+        {{ dbt.concat(['source_file', "':'",
+            'cast(source_line as ' ~ dbt.type_string() ~ ')']) }} as share_id,
+        relationship_manager_id,
+        share_channel,
+        shared_date,
+        shared_at
+    from activities
+    where activity_type = 'SHARE'
+    union all
+    select
+        source_file,
+        source_line,
+        share_id,
+        relationship_manager_id,
+        share_channel,
+        cast(shared_at as date) as shared_date,
+        shared_at
+    from links
 ),
 
 customers as (
@@ -21,64 +52,53 @@ customers as (
     from {{ ref('customers') }}
 ),
 
-share_candidates as (
+linked as (
     select
-        source_file,
-        source_line,
-        customer_code,
-        client_id,
-        relationship_manager_id,
-        content_title,
-        shared_at,
-        row_number() over (
-            partition by customer_code, client_id, relationship_manager_id, content_title, shared_at
-            order by source_file, source_line
-        ) as copy_number
+        {{ dbt.concat(['activities.source_file', "':'",
+            'cast(activities.source_line as ' ~ dbt.type_string() ~ ')']) }} as activity_id,
+        activities.source_file,
+        activities.source_line,
+        activities.activity_type,
+        share_fields.share_id,
+        activities.customer_code,
+        activities.client_id,
+        share_fields.relationship_manager_id,
+        activities.user_os,
+        activities.os_family,
+        activities.os_version,
+        activities.device_type,
+        activities.viewing_app,
+        activities.browser_family,
+        activities.browser_version,
+        activities.user_groups,
+        activities.user_group_count,
+        activities.content_title,
+        share_fields.share_channel,
+        activities.extra_columns,
+        activities.time_spent_seconds,
+        activities.is_viewed,
+        share_fields.shared_date,
+        activities.last_activity_date,
+        share_fields.shared_at,
+        activities.last_activity_at,
+        activities.is_exact_duplicate
     from activities
-    where activity_type = 'SHARE'
-),
-
--- The first copy of each share: exact duplicates and look-alikes link nowhere else.
-shares as (
-    select * from share_candidates
-    where copy_number = 1
+    left join share_fields
+        on
+            activities.source_file = share_fields.source_file
+            and activities.source_line = share_fields.source_line
 ),
 
 prepared as (
     select
-        {{ dbt.concat(['activities.source_file', "':'",
-            'cast(activities.source_line as ' ~ dbt.type_string() ~ ')']) }} as activity_id,
-        activities.*,
-        coalesce(customers.customer_name, activities.customer_code) as customer_name,
+        linked.*,
+        coalesce(customers.customer_name, linked.customer_code) as customer_name,
         coalesce(customers.industry, 'unknown') as industry,
-        {{ content_kind('activities.content_title') }} as content_kind,
-        {{ to_report_time('activities.shared_at') }} as shared_at_local,
-        {{ to_report_time('activities.last_activity_at') }} as last_activity_at_local
-    from activities
-    left join customers on activities.customer_code = customers.customer_code
-),
-
-linked as (
-    select
-        prepared.*,
-        case
-            when prepared.activity_type = 'SHARE' then prepared.activity_id
-            when prepared.activity_type = 'VIEW'
-                then {{ dbt.concat(['shares.source_file', "':'",
-                    'cast(shares.source_line as ' ~ dbt.type_string() ~ ')']) }}
-        end as share_id
-    from prepared
-    -- Equality keys only: a condition on one side in the ON clause (activity_type) makes
-    -- DuckDB fall back to a nested-loop join, quadratic in the rows. Shares are unique
-    -- per key, so SHARE rows matching their own first copy add no rows; the case above
-    -- keeps the link for VIEW rows only.
-    left join shares
-        on
-            prepared.customer_code = shares.customer_code
-            and prepared.client_id = shares.client_id
-            and prepared.relationship_manager_id = shares.relationship_manager_id
-            and prepared.content_title = shares.content_title
-            and prepared.shared_at = shares.shared_at
+        {{ content_kind('linked.content_title') }} as content_kind,
+        {{ to_report_time('linked.shared_at') }} as shared_at_local,
+        {{ to_report_time('linked.last_activity_at') }} as last_activity_at_local
+    from linked
+    left join customers on linked.customer_code = customers.customer_code
 ),
 
 final as (
@@ -95,7 +115,7 @@ final as (
         cast(extract(hour from shared_at_local) as integer) as shared_hour,
         {{ iso_weekday('coalesce(cast(shared_at_local as date), shared_date)') }}
             as shared_weekday
-    from linked
+    from prepared
 )
 
 select * from final

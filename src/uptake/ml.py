@@ -67,6 +67,10 @@ class Spec:
     baseline: str | None = None  # a column whose value alone is the baseline score
     group: str | None = None  # fit one model per value of this column (e.g. cut-off)
     known: str | None = None  # rows whose outcome is already known (not fitted, not scored)
+    # rows whose outcome the data cannot observe yet (e.g. a window still open): with it,
+    # the metrics split the unlabelled rows into open_rows and unknown_label_rows (closed,
+    # yet the data cannot say the outcome; left out of training rather than guessed)
+    censored: str | None = None
 
     @property
     def features(self) -> list[str]:
@@ -265,6 +269,18 @@ def _bootstrap_interval(draws: np.ndarray, estimate: float, m: int, n: int):
     return estimate + shrink * (low - estimate), estimate + shrink * (high - estimate)
 
 
+def _unlabelled_split(frame: pd.DataFrame, spec: Spec) -> dict:
+    """Unlabelled rows as open (censored) and unknown (observable, outcome not in the data)."""
+    if not spec.censored:
+        return {}
+    unlabelled = frame[spec.label].isna()
+    censored = frame[spec.censored].fillna(False).astype(bool)
+    return {
+        "open_rows": int((unlabelled & censored).sum()),
+        "unknown_label_rows": int((unlabelled & ~censored).sum()),
+    }
+
+
 def _fit_group(frame: pd.DataFrame, spec: Spec, settings: Settings, group_value, version: str):
     known = frame[spec.known].astype(bool) if spec.known else pd.Series(False, frame.index)
     cohort = frame[frame[spec.label].notna()]
@@ -287,6 +303,7 @@ def _fit_group(frame: pd.DataFrame, spec: Spec, settings: Settings, group_value,
         "test_rows": len(test),
         "scorable_rows": len(frame),
         "unlabelled_rows": len(frame) - len(labelled),
+        **_unlabelled_split(frame, spec),
         "train_start": pd.to_datetime(train[spec.time_column]).min(),
         "train_end": pd.to_datetime(train[spec.time_column]).max(),
         "test_start": pd.to_datetime(test[spec.time_column]).min(),

@@ -55,6 +55,7 @@ SHARE_VIEW = ml.Spec(
         "title_prior_views",
     ),
     baseline="rm_prior_view_through_rate",
+    censored="is_open",
 )
 
 

@@ -141,3 +141,103 @@ def test_planted_weekday_peak_is_recovered_with_evidence(sample_dir, sample_db):
     assert p_value < 1e-6 and effect_size >= 0.05
     # The planted customer stands out more on weekdays than any other customer does.
     assert effect_size == max(values[3] for values in by_customer.values())
+
+
+def hand_links(sample_dir):
+    """The share/view link rule in plain Python, per export: a VIEW links to the latest
+    SHARE of the same client and title sent at or before it (the first copy among
+    shares sent at the same moment). Returns every view's link and every share's first
+    linked non-duplicate view, keyed like the marts (file:line)."""
+
+    def at(date: str, time: str) -> dt.datetime | None:
+        if not date or not time:
+            return None
+        return dt.datetime.strptime(f"{date} {time}", "%d-%b-%Y %H:%M:%S")
+
+    links, shares_by_id, duplicate_ids = {}, {}, set()
+    for path in sorted((sample_dir / "share_view").glob("*.csv")):
+        file = f"share_view/{path.name}"
+        rows = [(f"{file}:{line}", r) for line, r in enumerate(export_rows(path), start=2)]
+        seen = set()
+        for record_id, r in rows:
+            key = tuple(r.values())
+            if key in seen:
+                duplicate_ids.add(record_id)
+            seen.add(key)
+        sent = defaultdict(list)  # (client, title) -> [(shared_at, line order, share id)]
+        for order, (record_id, r) in enumerate(rows):
+            if r["activity_type"] == "SHARE":
+                shares_by_id[record_id] = (path.stem, r)
+                shared_at = at(r["shared_date"], r["shared_time"])
+                if shared_at is not None:
+                    sent[(r["user_id"], r["title"])].append((shared_at, order, record_id))
+        for record_id, r in rows:
+            if r["activity_type"] != "VIEW":
+                continue
+            viewed_at = at(r["last_activity_date"], r["last_activity_time"])
+            candidates = [
+                s for s in sent[(r["user_id"], r["title"])] if viewed_at and s[0] <= viewed_at
+            ]
+            latest = max((s[0] for s in candidates), default=None)
+            first_copy = min((s for s in candidates if s[0] == latest), default=None)
+            links[record_id] = (path.stem, first_copy[2] if first_copy else None, viewed_at)
+    return links, shares_by_id, duplicate_ids
+
+
+def test_views_link_to_shares_by_the_rule_and_coverage_is_reported(sample_dir, sample_db):
+    links, shares, duplicates = hand_links(sample_dir)
+    actual = dict(query(sample_db, "select view_id, share_id from marts.fct_views"))
+    assert actual == {view: link for view, (_, link, _) in links.items()}
+    assert 0 < sum(link is not None for _, link, _ in links.values()) < len(links)
+
+    first_view, linked = {}, defaultdict(int)
+    for view, (_, share, viewed_at) in links.items():
+        if share is not None and view not in duplicates:
+            linked[share] += 1
+            first_view[share] = min(first_view.get(share, viewed_at), viewed_at)
+    expected = defaultdict(lambda: defaultdict(int))
+    for view, (code, share, _) in links.items():
+        if view not in duplicates:
+            expected[code]["views"] += 1
+            expected[code]["linked_views"] += share is not None
+    for share, (code, r) in shares.items():
+        if share in duplicates:
+            continue
+        viewed = r["viewed"] == "1"
+        expected[code]["viewed_shares"] += viewed
+        expected[code]["shares_with_known_latency"] += viewed and share in first_view
+        expected[code]["unviewed_shares_with_linked_views"] += not viewed and share in linked
+    names = list(next(iter(expected.values())))
+    rows = query(
+        sample_db,
+        f"select customer_code, {', '.join(names)}, view_link_rate, known_latency_rate "
+        "from marts.fct_share_latency_by_customer",
+    )
+    assert {row[0]: dict(zip(names, row[1:-2], strict=True)) for row in rows} == {
+        code: {name: counts[name] for name in names} for code, counts in expected.items()
+    }
+    for row in rows:
+        counts = dict(zip(names, row[1:-2], strict=True))
+        assert row[-2] == pytest.approx(counts["linked_views"] / counts["views"])
+        assert row[-1] == pytest.approx(
+            counts["shares_with_known_latency"] / counts["viewed_shares"]
+        )
+
+    # Latency: from the share to its first linked view, for viewed shares only.
+    latency = dict(
+        query(
+            sample_db,
+            "select share_id, minutes_to_first_view from marts.fct_shares "
+            "where minutes_to_first_view is not null",
+        )
+    )
+    expected_latency = {}
+    for share, viewed_at in first_view.items():
+        _, r = shares[share]
+        if r["viewed"] == "1":
+            shared_at = dt.datetime.strptime(
+                f"{r['shared_date']} {r['shared_time']}", "%d-%b-%Y %H:%M:%S"
+            )
+            expected_latency[share] = (viewed_at - shared_at).total_seconds() / 60
+    assert latency.keys() == expected_latency.keys()
+    assert all(latency[s] == pytest.approx(expected_latency[s]) for s in latency)

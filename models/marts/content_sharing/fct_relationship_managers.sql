@@ -1,7 +1,8 @@
 {#
     One row per customer and relationship manager: shares sent, clients reached, how
     many of the shares were viewed (view-through rate) and how soon (median minutes to
-    the first linked view). Exact duplicate share rows are left out.
+    the first linked view, and how many viewed shares it rests on). Exact duplicate
+    share rows are left out.
 #}
 
 with
@@ -27,6 +28,7 @@ managers as (
         count(*) as shares_sent,
         count(distinct client_id) as clients_reached,
         count(case when is_viewed then 1 end) as viewed_shares,
+        count(minutes_to_first_view) as shares_with_known_latency,
         {{ percentile('minutes_to_first_view', 0.5) }} as median_minutes_to_first_view,
         min(shared_date) as first_share_date,
         max(shared_date) as last_share_date

@@ -3,6 +3,11 @@
     duplicates included, the latter flagged): who shared what with whom, through which
     channel, when (local date, hour, weekday, month), whether and how soon the client
     viewed it. Times are as exported, read as UTC and shown in report_time_zone.
+    is_viewed is the export's Viewed flag. How soon is known only from the VIEW records
+    that link to the share (int_share_view_links): a viewed share's first linked view
+    dates its first view; a viewed share no view links to has an unknown latency, and
+    views linked to a share the export says was not viewed are counted
+    (linked_views) but date nothing.
 #}
 
 with
@@ -51,9 +56,12 @@ final as (
         cast({{ dbt.date_trunc('month', 'shares.last_activity_local_date') }} as date)
             as activity_month,
         coalesce(first_views.linked_views, 0) as linked_views,
-        first_views.first_view_at,
-        {{ dbt.datediff('shares.shared_at_local', 'first_views.first_view_at', 'second') }}
-        / 60.0 as minutes_to_first_view,
+        case when shares.is_viewed then first_views.first_view_at end as first_view_at,
+        {{ dbt.datediff(
+            'shares.shared_at_local',
+            'case when shares.is_viewed then first_views.first_view_at end',
+            'second',
+        ) }} / 60.0 as minutes_to_first_view,
         shares.is_exact_duplicate
     from shares
     left join first_views on shares.activity_id = first_views.share_id

@@ -125,6 +125,14 @@ DEVICE_LOG_EFFECT = (0.0, -0.25, 0.10)  # desktop, phone, tablet
 MAX_SECONDS = 4 * 3600
 VARIANTS = ("", " v2", " v3", " (1)", " - copy", " updated", " FINAL", " draft")
 
+# Views the export has but no share explains, and sessions it never logged (DESIGN.md:
+# many real views link to no share). Per customer, as fractions of the logged views of
+# shared content: views of a title the client was never sent, and views by viewers
+# outside the sharing records (OUTSIDE_VIEWERS_FRAC of the clients' number of them).
+UNLOGGED_SESSION_P = 0.10  # a viewing session of a share with no VIEW row (rolled up still)
+DIRECT_VIEW_FRAC = 0.25
+OUTSIDE_VIEW_FRAC = 0.15
+OUTSIDE_VIEWERS_FRAC = 0.10
 VIEW_TIME_MISSING = 0.01
 VIEW_DEVICE_MISSING = 0.005
 DUP_FRAC = 0.005
@@ -584,20 +592,54 @@ def generate_customer(rng: np.random.Generator, c: Customer, scale: float) -> Sh
     secs = np.clip(np.rint(np.exp(log_s)), 1, MAX_SECONDS).astype(np.int64)
     keep = v_ts <= END_TS  # views after the export period are not in the file
     sh, v_ts, v_os, v_app, secs = sh[keep], v_ts[keep], v_os[keep], v_app[keep], secs[keep]
-    n_v = len(sh)
 
-    # Roll-ups on the SHARE rows.
+    # Roll-ups on the SHARE rows: every session, logged or not.
     viewed = np.bincount(sh, minlength=n_sh) > 0
     total = np.bincount(sh, weights=secs, minlength=n_sh).astype(np.int64)
     last_ts = s_ts.copy()
     np.maximum.at(last_ts, sh, v_ts)
 
-    # Rows: shares then views, ordered by the time of the row's own activity.
+    # VIEW rows: the logged sessions of shares, then views no share explains.
+    logged = rng.random(len(sh)) >= UNLOGGED_SESSION_P
+    sh, v_ts, v_os, v_app, secs = (
+        sh[logged],
+        v_ts[logged],
+        v_os[logged],
+        v_app[logged],
+        secs[logged],
+    )
+    n_logged = len(sh)
+    unlinked = _unlinked_views(
+        rng,
+        c,
+        n_logged,
+        client=client,
+        title=title,
+        cl_id=cl_id,
+        cl_os=cl_os,
+        cl_app=cl_app,
+        popularity=popularity,
+        mu=mu,
+    )
+    v_user = np.r_[cl_id[client[sh]], unlinked["user"]]
+    v_title = np.r_[title[sh], unlinked["title"]]
+    v_ts = np.r_[v_ts, unlinked["ts"]]
+    v_os = np.r_[v_os, unlinked["os"]]
+    v_app = np.r_[v_app, unlinked["app"]]
+    secs = np.r_[secs, unlinked["secs"]]
+    n_v = len(v_ts)
+
+    # Rows: shares then views, ordered by the time of the row's own activity. A VIEW row
+    # carries no share fields (share_of -1): the export says nothing of its share.
     is_view = np.r_[np.zeros(n_sh, bool), np.ones(n_v, bool)]
-    share_of = np.r_[np.arange(n_sh), sh]
+    share_of = np.r_[np.arange(n_sh), np.full(n_v, -1)]
+    row_user = np.r_[cl_id[client], v_user]
+    row_title = np.r_[title, v_title]
     act_ts = np.r_[s_ts, v_ts]
     order = np.lexsort((is_view, act_ts))
     is_view, share_of, act_ts = is_view[order], share_of[order], act_ts[order]
+    row_user, row_title = row_user[order], row_title[order]
+    of = np.maximum(share_of, 0)  # a safe index; view rows' share values are masked
     vi = np.r_[np.full(n_sh, -1), np.arange(n_v)][order]  # index into view arrays
     n_rows = len(order)
     v_missing_time = rng.random(n_rows) < VIEW_TIME_MISSING
@@ -606,10 +648,10 @@ def generate_customer(rng: np.random.Generator, c: Customer, scale: float) -> Sh
     row_app = np.where(is_view, v_app[np.maximum(vi, 0)] if n_v else -1, -1)
     row_os = np.where(is_view & v_missing_dev, -1, row_os)
     row_app = np.where(is_view & v_missing_dev, -1, row_app)
-    row_secs = np.where(is_view, secs[np.maximum(vi, 0)] if n_v else -1, total[share_of])
+    row_secs = np.where(is_view, secs[np.maximum(vi, 0)] if n_v else -1, total[of])
     row_secs = np.where(is_view & v_missing_time, -1, row_secs)
-    last = np.where(is_view, act_ts, last_ts[share_of])
-    sender_os = sample_conditional(rng, channel[share_of], SENDER_OS_GIVEN_CHANNEL)
+    last = np.where(is_view, act_ts, last_ts[of])
+    sender_os = sample_conditional(rng, channel[of], SENDER_OS_GIVEN_CHANNEL)
     stray_p = STRAY_FRAC * (np.arange(c.trailing) + 1.0) ** -1.5
     stray = [
         np.where(rng.random(n_rows) < p, rng.integers(0, len(STRAY_TEXT), n_rows), -1)
@@ -620,17 +662,17 @@ def generate_customer(rng: np.random.Generator, c: Customer, scale: float) -> Sh
             s_[rng.choice(n_rows, 2, replace=False)] = 0
     cols = {
         "act": is_view.astype(np.int64),
-        "user": cl_id[client[share_of]],
-        "rm": rm_id[rm[share_of]],
+        "user": row_user,
+        "rm": np.where(is_view, -1, rm_id[rm[of]]),
         "os": row_os,
         "os_share": np.where(is_view, -1, sender_os),
         "app": row_app,
-        "groups": np.where(is_view, n_rm, rm[share_of]),
-        "s_day": s_ts[share_of] // DAY,
-        "s_sod": s_ts[share_of] % DAY,
-        "title": title[share_of],
-        "channel": channel[share_of],
-        "viewed": np.where(is_view, 1, viewed[share_of].astype(np.int64)),
+        "groups": np.where(is_view, n_rm, rm[of]),
+        "s_day": np.where(is_view, -1, s_ts[of] // DAY),
+        "s_sod": np.where(is_view, -1, s_ts[of] % DAY),
+        "title": row_title,
+        "channel": np.where(is_view, -1, channel[of]),
+        "viewed": np.where(is_view, 1, viewed[of].astype(np.int64)),
         "secs": row_secs,
         "l_day": last // DAY,
         "l_sod": last % DAY,
@@ -649,7 +691,14 @@ def generate_customer(rng: np.random.Generator, c: Customer, scale: float) -> Sh
         v_ts=v_ts,
         v_os=v_os,
         secs=secs,
-        v_title=title[sh],
+        v_title=v_title,
+        view_origins={
+            "share": n_logged,
+            "title_never_sent": unlinked["direct_views"],
+            "outside_viewer": unlinked["outside_views"],
+        },
+        viewed_with_logged_view=int((np.bincount(sh, minlength=n_sh) > 0).sum()),
+        outside_viewers=unlinked["outside_viewers"],
         kind=kind,
         titles=titles,
         mu=mu,
@@ -658,6 +707,60 @@ def generate_customer(rng: np.random.Generator, c: Customer, scale: float) -> Sh
         n_cl=n_cl,
     )
     return ShareViewFile(c, titles, groups, cols, rows, truth)
+
+
+def _unlinked_views(rng: np.random.Generator, c: Customer, n_logged: int, **k: np.ndarray) -> dict:
+    """VIEW rows that no share explains: clients viewing a title they were never sent,
+    and viewers outside the sharing records. Their times, devices and time spent follow
+    the same customer profiles as the views of shares (weekday, hour, device, title)."""
+    client, title, cl_id = k["client"], k["title"], k["cl_id"]
+    n_cl, n_titles = len(cl_id), len(k["mu"])
+    # Clients viewing titles they were never sent (pairs ever shared are dropped).
+    n_direct = round(DIRECT_VIEW_FRAC * n_logged)
+    d_client = rng.integers(0, n_cl, n_direct)
+    d_title = sample_p(rng, k["popularity"], n_direct)
+    never_sent = ~np.isin(d_client * n_titles + d_title, client * n_titles + title)
+    d_client, d_title = d_client[never_sent], d_title[never_sent]
+    # Viewers outside the sharing records: ids no client has.
+    n_out = max(3, round(OUTSIDE_VIEWERS_FRAC * n_cl))
+    candidates = 1_000_000 + rng.choice(9_000_000, size=n_cl + n_out, replace=False)
+    out_id = candidates[~np.isin(candidates, cl_id)][:n_out]
+    n_outside = round(OUTSIDE_VIEW_FRAC * n_logged)
+    o_viewer = rng.integers(0, n_out, n_outside)
+    o_title = sample_p(rng, k["popularity"], n_outside)
+    o_os = sample_p(rng, c.os_mix, n_out)
+    o_app = sample_conditional(rng, o_os, np.asarray(APP_GIVEN_OS))
+
+    user = np.r_[cl_id[d_client], out_id[o_viewer]]
+    view_title = np.r_[d_title, o_title]
+    usual_os = np.r_[k["cl_os"][d_client], o_os[o_viewer]]
+    usual_app = np.r_[k["cl_app"][d_client], o_app[o_viewer]]
+    m = len(user)
+    day = rng.integers(ACTIVITY_START, ACTIVITY_END + 1, m)
+    day = day + (sample_p(rng, c.view_week, m) - weekday(day)) % 7
+    ts = day * DAY + sample_seconds_of_day(rng, HOURS[c.industry], m)
+    same = rng.random(m) < SAME_DEVICE_P
+    os_ = np.where(same, usual_os, sample_p(rng, c.os_mix, m))
+    app = np.where(same, usual_app, sample_conditional(rng, os_, np.asarray(APP_GIVEN_OS)))
+    log_s = (
+        k["mu"][view_title]
+        + np.asarray(DEVICE_LOG_EFFECT)[np.asarray(OS_CLASS)[os_]]
+        + SESSION_SD * rng.standard_normal(m)
+    )
+    secs = np.clip(np.rint(np.exp(log_s)), 1, MAX_SECONDS).astype(np.int64)
+    keep = ts <= END_TS
+    n_direct_kept = int(keep[: len(d_client)].sum())
+    return {
+        "user": user[keep],
+        "title": view_title[keep],
+        "ts": ts[keep],
+        "os": os_[keep],
+        "app": app[keep],
+        "secs": secs[keep],
+        "direct_views": n_direct_kept,
+        "outside_views": int(keep.sum()) - n_direct_kept,
+        "outside_viewers": len(np.unique(o_viewer[keep[len(d_client) :]])),
+    }
 
 
 def _r2(y: np.ndarray, g: np.ndarray) -> float:
@@ -692,6 +795,10 @@ def _truth(c: Customer, **k) -> dict:
         "rows": k["n_rows"],
         "share_rows": k["n_sh"],
         "view_rows": k["n_v"],
+        "view_rows_by_origin": k["view_origins"],
+        "viewed_shares": int(viewed.sum()),
+        "viewed_shares_with_a_logged_view": k["viewed_with_logged_view"],
+        "outside_viewers": k["outside_viewers"],
         "rms": len(k["rm_id"]),
         "clients": k["n_cl"],
         "titles": len(k["kind"]),
@@ -764,16 +871,20 @@ def write_customer(f: ShareViewFile, writer: LandingWriter) -> None:
         out = {
             "Activity Type": take(["SHARE", "VIEW"], g["act"]),
             "User ID": int_text(g["user"]),
-            "RM ID": int_text(g["rm"]),
+            "RM ID": blank_where(int_text(np.maximum(g["rm"], 0)), g["rm"] < 0),
             "User OS": take(os_t, idx(g["os"], len(OS_NAMES))),
             "User OS Share": take(os_t, idx(g["os_share"], len(OS_NAMES))),
             "Viewing App": take(app_t, idx(g["app"], len(APPS))),
             "Viewing App Version": take(ver_t, idx(g["app"], len(APPS))),
             "User Groups": take(f.groups, g["groups"]),
-            "Shared Date": dmy_date(g["s_day"]),
-            "Shared Time": clock(g["s_sod"], pad_hour=False),
+            "Shared Date": blank_where(
+                dmy_date(np.maximum(g["s_day"], ACTIVITY_START)), g["s_day"] < 0
+            ),
+            "Shared Time": blank_where(
+                clock(np.maximum(g["s_sod"], 0), pad_hour=False), g["s_sod"] < 0
+            ),
             "Title of Content": take(f.titles, g["title"]),
-            "Share Channel": take(CHANNELS, g["channel"]),
+            "Share Channel": take(list(CHANNELS) + [""], idx(g["channel"], len(CHANNELS))),
             "Viewed": int_text(g["viewed"]),
             "Time Spent in Seconds": blank_where(int_text(np.maximum(secs, 0)), secs < 0),
             "Last Activity Date": dmy_date(g["l_day"]),
@@ -804,7 +915,14 @@ def write_customer(f: ShareViewFile, writer: LandingWriter) -> None:
 def shared_truth() -> dict:
     return {
         "activity_date_range": ["2023-01-01", "2023-12-31"],
-        "view_row_shared_date_time": "the Shared Date/Time of the share the view came from",
+        "view_row_share_fields": "empty: a VIEW row has no RM ID, Shared Date/Time or "
+        "Share Channel, as in the real exports",
+        "view_links": {
+            "unlogged_session_prob": UNLOGGED_SESSION_P,
+            "views_of_titles_never_sent_per_logged_share_view": DIRECT_VIEW_FRAC,
+            "outside_viewer_views_per_logged_share_view": OUTSIDE_VIEW_FRAC,
+            "outside_viewers_per_client": OUTSIDE_VIEWERS_FRAC,
+        },
         "view_probability": {
             "model": "logistic per share",
             "channel_log_odds_vs_web": dict(zip(CHANNELS, CHANNEL_LOG_ODDS, strict=True)),
