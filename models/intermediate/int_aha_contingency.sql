@@ -5,15 +5,20 @@
     (1..aha_max_threshold) and early window d (1..aha_max_window_days): the 2 x 2 table
     of "did the action at least k times in days 0..d-1" against "retained", over the
     users the data observes through the retention days, and what it gives: reach,
-    precision, recall, phi, lift. Windows that reach into the retention days are flagged
-    (overlaps_retention_days) and thresholds with fewer than aha_min_users users on
-    either side are not rankable.
+    precision, recall, phi, lift. Every cell exists, for each action of the user type
+    (one that some observable user of the type did in the first aha_max_window_days
+    days) and each of its cohorts with users, and counts the cohort's whole population:
+    a cell that nobody of the cohort reached has no flagged users, and its precision,
+    phi and lift are null (undefined). Windows that reach into the retention days are
+    flagged (overlaps_retention_days) and thresholds with fewer than aha_min_users users
+    on either side are not rankable.
 #}
 
 with
 
 users as (
     select
+        user_key,
         user_type,
         cohort_half,
         is_retained
@@ -21,89 +26,132 @@ users as (
     where is_observable
 ),
 
-{# per day number: how many observable users reached k, and how many of them retained #}
-observable_milestones as (
+milestones as (
     select
-        aha_users.user_type,
-        aha_users.cohort_half,
-        milestones.action,
-        milestones.threshold,
-        milestones.day_number,
-        count(*) as users_reaching,
-        count(case when aha_users.is_retained then 1 end) as retained_users_reaching
-    from {{ ref('int_aha_action_milestones') }} as milestones
-    inner join {{ ref('int_aha_users') }} as aha_users
-        on milestones.user_key = aha_users.user_key
-    where aha_users.is_observable
-    group by 1, 2, 3, 4, 5
+        user_key,
+        action,
+        threshold,
+        day_number
+    from {{ ref('int_aha_action_milestones') }}
 ),
 
-populations as (
-    select
-        user_type,
-        cohort_half,
-        count(*) as users,
-        count(case when is_retained then 1 end) as retained_users
-    from users
-    group by 1, 2
+thresholds as (
+    {{ dbt.generate_series(var('aha_max_threshold')) }}
 ),
 
 windows as (
     {{ dbt.generate_series(var('aha_max_window_days')) }}
 ),
 
-{# "at least k times within d days": reached k on a day before day d #}
-flagged as (
+{# the users of each cohort: each half, and all (both halves) #}
+populations as (
     select
-        observable_milestones.user_type,
-        observable_milestones.cohort_half,
-        observable_milestones.action,
-        windows.generated_number as window_days,
-        observable_milestones.threshold,
-        sum(observable_milestones.users_reaching) as flagged_users,
-        sum(observable_milestones.retained_users_reaching) as true_positives
-    from observable_milestones
-    inner join windows on observable_milestones.day_number < windows.generated_number
+        user_type,
+        cohort_half as cohort,
+        count(*) as users,
+        count(case when is_retained then 1 end) as retained_users
+    from users
+    group by 1, 2
+    union all
+    select
+        user_type,
+        'all' as cohort,
+        count(*) as users,
+        count(case when is_retained then 1 end) as retained_users
+    from users
+    group by 1, 2
+),
+
+{# per day number: how many observable users of a half reached k, and how many of them
+   retained #}
+reached_by_half as (
+    select
+        users.user_type,
+        users.cohort_half as cohort,
+        milestones.action,
+        milestones.threshold,
+        milestones.day_number,
+        count(*) as users_reaching,
+        count(case when users.is_retained then 1 end) as retained_users_reaching
+    from milestones
+    inner join users on milestones.user_key = users.user_key
     group by 1, 2, 3, 4, 5
 ),
 
-by_half as (
-    select
-        flagged.user_type,
-        flagged.cohort_half as cohort,
-        flagged.action,
-        flagged.threshold,
-        flagged.window_days,
-        populations.users,
-        populations.retained_users,
-        flagged.flagged_users,
-        flagged.true_positives
-    from flagged
-    inner join populations
-        on
-            flagged.user_type = populations.user_type
-            and flagged.cohort_half = populations.cohort_half
-),
-
-all_cohorts as (
+reached as (
+    select * from reached_by_half
+    union all
     select
         user_type,
         'all' as cohort,
         action,
         threshold,
-        window_days,
-        sum(users) as users,
-        sum(retained_users) as retained_users,
-        sum(flagged_users) as flagged_users,
-        sum(true_positives) as true_positives
-    from by_half
+        day_number,
+        sum(users_reaching) as users_reaching,
+        sum(retained_users_reaching) as retained_users_reaching
+    from reached_by_half
     group by 1, 2, 3, 4, 5
 ),
 
+{# "at least k times within d days": reached k on a day before day d #}
+flagged as (
+    select
+        reached.user_type,
+        reached.cohort,
+        reached.action,
+        reached.threshold,
+        windows.generated_number as window_days,
+        sum(reached.users_reaching) as flagged_users,
+        sum(reached.retained_users_reaching) as true_positives
+    from reached
+    inner join windows on reached.day_number < windows.generated_number
+    group by 1, 2, 3, 4, 5
+),
+
+{# the actions of a user type: those that some observable user of it did within the
+   window; each gets every threshold and window in every cohort with users #}
+user_type_actions as (
+    select distinct
+        user_type,
+        action
+    from reached_by_half
+),
+
+cell_grid as (
+    select
+        populations.user_type,
+        populations.cohort,
+        user_type_actions.action,
+        thresholds.generated_number as threshold,
+        windows.generated_number as window_days,
+        populations.users,
+        populations.retained_users
+    from populations
+    inner join user_type_actions on populations.user_type = user_type_actions.user_type
+    cross join thresholds
+    cross join windows
+),
+
+{# a cell that nobody of the cohort reached still holds the whole cohort: 0 flagged #}
 cells as (
-    select * from by_half
-    union all
-    select * from all_cohorts
+    select
+        cell_grid.user_type,
+        cell_grid.cohort,
+        cell_grid.action,
+        cell_grid.threshold,
+        cell_grid.window_days,
+        cell_grid.users,
+        cell_grid.retained_users,
+        coalesce(flagged.flagged_users, 0) as flagged_users,
+        coalesce(flagged.true_positives, 0) as true_positives
+    from cell_grid
+    left join flagged
+        on
+            cell_grid.user_type = flagged.user_type
+            and cell_grid.cohort = flagged.cohort
+            and cell_grid.action = flagged.action
+            and cell_grid.threshold = flagged.threshold
+            and cell_grid.window_days = flagged.window_days
 ),
 
 tables as (
