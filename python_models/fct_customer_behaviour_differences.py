@@ -18,7 +18,7 @@ def model(dbt, session):
         alpha=float(settings.get("alpha", 0.01)),
         min_effect_size=float(settings.get("min_effect_size", 0.05)),
     )
-    result["dimension"] = result["dimension"].map(
+    result["dimension"] = result["dimension"].replace(
         {
             "view_weekday_name": "weekday",
             "view_hour": "hour",

@@ -14,8 +14,11 @@ def model(dbt, session):
     data_ends = dbt.ref("int_user_type_data_ends").df()
     features = dbt.ref("int_adoption_features")
     settings = ml.settings_from_meta(dbt.config.get("meta"))
+    # Every cut-off gets its models, fitted or saying why not, even with no features.
+    cutoffs = ml.groups_from_meta(dbt.config.get("meta"), "cutoff_days")
 
     def fit():
-        return ml.artifacts_frame(ml.fit(features.df(), ml.ADOPTION, settings), ml.ADOPTION)
+        fitted = ml.fit(features.df(), ml.ADOPTION, settings, groups=cutoffs)
+        return ml.artifacts_frame(fitted, ml.ADOPTION)
 
     return ml.on_refit_cadence(dbt, session, data_ends, "adoption", fit)

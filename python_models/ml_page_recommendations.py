@@ -7,6 +7,4 @@ def model(dbt, session):
     dbt.config(materialized="table", schema="marts")
     meta = dbt.config.get("meta") or {}
     usage = dbt.ref("int_user_page_usage").df()
-    result = recommend.recommend(usage, top_n=int(meta["top_n"]))
-    result["model_name"] = recommend.COSINE
-    return result
+    return recommend.recommend(usage, top_n=int(meta["top_n"]))

@@ -5,7 +5,37 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from uptake import frames
+
 CELLS = ["true_positives", "false_positives", "false_negatives", "true_negatives"]
+KEY = {"user_type": "varchar", "action": "varchar", "threshold": "bigint", "window_days": "bigint"}
+# fct_aha_moments: the 2 x 2 tables of int_aha_contingency (cohort all) and their ranking.
+MOMENT_COLUMNS = {
+    **KEY,
+    "users": "bigint",
+    **dict.fromkeys(CELLS, "bigint"),
+    "reach": "double",
+    "retention_rate": "double",
+    "precision": "double",
+    "recall": "double",
+    "phi": "double",
+    "lift": "double",
+    "overlaps_retention_days": "boolean",
+    "is_rankable": "boolean",
+    "phi_low": "double",
+    "phi_high": "double",
+    "rank_in_user_type": "bigint",
+    "is_best_for_action": "boolean",
+}
+# What fct_aha_validation shows of each cohort's candidate, prefixed earlier_ / later_.
+VALIDATED = ["users", "phi", "phi_low", "phi_high", "precision", "recall", "lift", "reach"]
+VALIDATION_COLUMNS = {
+    **KEY,
+    **{f"earlier_{c}": MOMENT_COLUMNS[c] for c in [*VALIDATED, "rank_in_user_type"]},
+    **{f"later_{c}": MOMENT_COLUMNS[c] for c in [*VALIDATED, "rank_in_user_type", "is_rankable"]},
+    "holds_up": "boolean",
+    "phi_change": "double",
+}
 
 
 def phi_of(counts: np.ndarray) -> np.ndarray:
@@ -56,8 +86,10 @@ def aha_moments(table: pd.DataFrame, *, samples: int, seed: int) -> pd.DataFrame
     everyone = table[table["cohort"] == "all"].sort_values(
         ["user_type", "action", "threshold", "window_days"]
     )
+    if not len(everyone):
+        frames.warn("aha moments: no user's retention days are covered yet; no candidates")
     ranked = rank_candidates(bootstrap_phi(everyone, samples=samples, seed=seed))
-    return ranked.drop(columns="cohort").reset_index(drop=True)
+    return frames.typed(ranked, MOMENT_COLUMNS)
 
 
 def validate(table: pd.DataFrame, *, top: int, samples: int, seed: int) -> pd.DataFrame:
@@ -69,8 +101,8 @@ def validate(table: pd.DataFrame, *, top: int, samples: int, seed: int) -> pd.Da
             ["user_type", "action", "threshold", "window_days"]
         )
         halves[cohort] = rank_candidates(bootstrap_phi(part, samples=samples, seed=seed))
-    key = ["user_type", "action", "threshold", "window_days"]
-    keep = ["users", "phi", "phi_low", "phi_high", "precision", "recall", "lift", "reach"]
+    key = list(KEY)
+    keep = VALIDATED
     earlier = halves["earlier"]
     earlier = earlier[earlier["rank_in_user_type"] <= top][
         key + keep + ["rank_in_user_type"]
@@ -81,4 +113,7 @@ def validate(table: pd.DataFrame, *, top: int, samples: int, seed: int) -> pd.Da
     result = earlier.merge(later, on=key, how="left")
     result["holds_up"] = (result["later_phi_low"] > 0).fillna(False).astype(bool)
     result["phi_change"] = result["later_phi"] - result["earlier_phi"]
-    return result.sort_values(["user_type", "earlier_rank_in_user_type"]).reset_index(drop=True)
+    if not len(result):
+        frames.warn("aha validation: no ranked candidate among earlier users; nothing to validate")
+    result = result.sort_values(["user_type", "earlier_rank_in_user_type"])
+    return frames.typed(result, VALIDATION_COLUMNS)

@@ -17,6 +17,11 @@ record ``rows_available`` and ``rows_trained_on``); permutation importances use 
 sample of at most ``max_importance_rows`` test rows, and each bootstrap resample at most
 ``max_bootstrap_rows`` rows (m out of n, intervals rescaled); every prediction over all
 rows runs in batches, and every fit runs on one thread (see :func:`one_thread`).
+
+Every table keeps its typed columns whatever the input holds (:mod:`uptake.frames`). A
+model that cannot be fitted (no rows, no known outcomes, too few of an outcome to
+cross-validate, a test split with one outcome) is still stored, without a pipeline, and
+its metrics row says why in ``status``; its scores and explanations are then empty.
 """
 
 from __future__ import annotations
@@ -25,6 +30,7 @@ import hashlib
 import json
 import pickle
 import warnings
+from collections.abc import Iterable, Mapping
 from dataclasses import asdict, dataclass, field
 
 import numpy as np
@@ -42,10 +48,12 @@ from sklearn.preprocessing import OneHotEncoder, StandardScaler
 from threadpoolctl import threadpool_limits
 
 import uptake
+from uptake import frames
 
 LOGISTIC = "l1_logistic_regression"
 BOOSTED = "gradient_boosted_trees"
 FAMILIES = (LOGISTIC, BOOSTED)
+FITTED = "fitted"  # the status of a model that was fitted
 SCORING_MODEL = LOGISTIC  # per-user factors are exact for a linear model
 
 # At cut-off 0 no account has activity yet: its recency column is all missing, which the
@@ -71,6 +79,8 @@ class Spec:
     # the metrics split the unlabelled rows into open_rows and unknown_label_rows (closed,
     # yet the data cannot say the outcome; left out of training rather than guessed)
     censored: str | None = None
+    # SQL types of the key columns in the scored table (not part of the model version)
+    key_types: Mapping[str, str] = field(default_factory=dict, compare=False)
 
     @property
     def features(self) -> list[str]:
@@ -146,7 +156,8 @@ class FittedModel:
 
 def model_version(spec: Spec, settings: Settings) -> str:
     """Changes when the package, the features or the settings change."""
-    payload = json.dumps([uptake.__version__, asdict(spec), asdict(settings)], sort_keys=True)
+    described = {k: v for k, v in asdict(spec).items() if k != "key_types"}
+    payload = json.dumps([uptake.__version__, described, asdict(settings)], sort_keys=True)
     return f"{uptake.__version__}+{hashlib.sha1(payload.encode()).hexdigest()[:8]}"
 
 
@@ -240,6 +251,33 @@ def _auc(y: np.ndarray, score: np.ndarray) -> float:
     return float(roc_auc_score(y, score))
 
 
+def training_shortfall(y_train: np.ndarray, folds: int) -> str | None:
+    """Why these training labels cannot be fitted with cross-validation in ``folds``
+    stratified folds, or None: every fold's training part needs both outcomes (at least
+    2 rows of each), and the splitter needs ``folds`` rows of one outcome."""
+    with_outcome = int(np.sum(y_train == 1))
+    without = len(y_train) - with_outcome
+    if min(with_outcome, without) < 2 or max(with_outcome, without) < folds:
+        return (
+            f"too few training rows ({with_outcome} with the outcome, {without} without; "
+            f"{folds}-fold cross-validation needs 2 of each and {folds} of one)"
+        )
+    return None
+
+
+def unfit_reason(y_train: np.ndarray, y_test: np.ndarray, folds: int) -> str | None:
+    """Why a classifier cannot be fitted and tested on these labels, or None when it can:
+    see :func:`training_shortfall`; the test rows need both outcomes for a ROC AUC."""
+    if len(y_train) + len(y_test) == 0:
+        return "not fitted: no rows with a known outcome"
+    shortfall = training_shortfall(y_train, folds)
+    if shortfall:
+        return f"not fitted: {shortfall}"
+    if len(np.unique(y_test)) < 2:
+        return f"not fitted: the {len(y_test)} test rows hold one outcome only"
+    return None
+
+
 def _bootstrap_coefficients(x: np.ndarray, y: np.ndarray, c: float, settings: Settings):
     """Coefficients refitted on bootstrap resamples of the training rows. Beyond
     max_bootstrap_rows rows, each resample draws that many rows (m out of n), at the C
@@ -318,10 +356,14 @@ def _fit_group(frame: pd.DataFrame, spec: Spec, settings: Settings, group_value,
         if spec.baseline
         else 0.5
     )
+    if len(frame) == 0:
+        reason = "not fitted: no rows to learn from (the feature table is empty)"
+    else:
+        reason = unfit_reason(y_train, y_test, settings.cv_folds)
     fitted = []
     for name, pipeline in _pipelines(spec, settings).items():
-        metrics = {**base, "baseline_roc_auc": baseline}
-        if len(np.unique(y_train)) < 2 or len(np.unique(y_test)) < 2:
+        metrics = {**base, "baseline_roc_auc": baseline, "status": reason or FITTED}
+        if reason:
             fitted.append(FittedModel(name, version, group_value, None, metrics))
             continue
         x_train = _prepare(train, spec)
@@ -403,22 +445,52 @@ def _fit_group(frame: pd.DataFrame, spec: Spec, settings: Settings, group_value,
     return fitted
 
 
-def fit(frame: pd.DataFrame, spec: Spec, settings: Settings) -> list[FittedModel]:
-    """Fit both families for every group (or once): the artifacts of one build."""
+def fit(
+    frame: pd.DataFrame, spec: Spec, settings: Settings, groups: Iterable = ()
+) -> list[FittedModel]:
+    """Fit both families for every group (or once): the artifacts of one build. A group
+    value in ``groups`` that the frame lacks (every one, when the frame is empty) still
+    gets its models, not fitted, saying why."""
     version = model_version(spec, settings)
     frame = frame.sort_values(list(spec.key)).reset_index(drop=True)
     with one_thread():
         if spec.group is None:
-            return _fit_group(frame, spec, settings, None, version)
-        fitted = []
-        for value, part in frame.groupby(spec.group, sort=True):
-            fitted += _fit_group(part, spec, settings, value, version)
-        return fitted
+            fitted = _fit_group(frame, spec, settings, None, version)
+        else:
+            fitted = []
+            values = set(frame[spec.group].dropna().unique()) | set(groups)
+            for value in sorted(values):
+                part = frame[frame[spec.group] == value]
+                fitted += _fit_group(part, spec, settings, value, version)
+    # Both families of a group share the reason they were not fitted: warn once per reason.
+    not_fitted: dict[str, list] = {}
+    for model in fitted:
+        if model.pipeline is None and model.model_name == LOGISTIC:
+            not_fitted.setdefault(model.metrics["status"], []).append(model.group_value)
+    for reason, values in not_fitted.items():
+        where = f" ({spec.group} {', '.join(map(str, values))})" if spec.group else ""
+        frames.warn(f"{spec.name} models{where}: {reason}")
+    return fitted
+
+
+def _group_columns(spec: Spec) -> dict[str, str]:
+    return {spec.group: "bigint"} if spec.group else {}
+
+
+def artifact_columns(spec: Spec) -> dict[str, str]:
+    """The *_fit table's columns, without fit_scope and fitted_data_end (added by
+    :func:`on_refit_cadence`). An ungrouped model's group_value is always null."""
+    return {
+        "model_name": "varchar",
+        "model_version": "varchar",
+        **(_group_columns(spec) or {"group_value": "integer"}),
+        "artifact": "blob",
+    }
 
 
 def artifacts_frame(fitted: list[FittedModel], spec: Spec) -> pd.DataFrame:
-    """One row per fitted model (and group), the model pickled: the *_fit table."""
-    return pd.DataFrame(
+    """One row per model (and group), fitted or not, pickled: the *_fit table."""
+    frame = pd.DataFrame(
         {
             "model_name": [m.model_name for m in fitted],
             "model_version": [m.model_version for m in fitted],
@@ -426,42 +498,88 @@ def artifacts_frame(fitted: list[FittedModel], spec: Spec) -> pd.DataFrame:
             "artifact": [pickle.dumps(m, protocol=5) for m in fitted],
         }
     )
+    return frames.typed(frame, artifact_columns(spec))
 
 
 def load_artifacts(frame: pd.DataFrame) -> list[FittedModel]:
     return [pickle.loads(bytes(blob)) for blob in frame["artifact"]]
 
 
+def metrics_columns(spec: Spec) -> dict[str, str]:
+    """The metrics table's columns: one row per model (and group)."""
+    columns = {
+        "model_name": "varchar",
+        "model_version": "varchar",
+        **_group_columns(spec),
+        "status": "varchar",
+        "rows_available": "bigint",
+        "rows_trained_on": "bigint",
+        "train_rows": "bigint",
+        "test_rows": "bigint",
+        "scorable_rows": "bigint",
+        "unlabelled_rows": "bigint",
+        **({"open_rows": "bigint", "unknown_label_rows": "bigint"} if spec.censored else {}),
+        "train_start": "timestamp",
+        "train_end": "timestamp",
+        "test_start": "timestamp",
+        "test_end": "timestamp",
+        "base_rate": "double",
+        "train_base_rate": "double",
+        "max_train_rows": "bigint",
+        "importance_rows": "bigint",
+        "baseline_roc_auc": "double",
+        "roc_auc": "double",
+        "pr_auc": "double",
+        "log_loss": "double",
+        "brier_score": "double",
+        "cv_roc_auc_mean": "double",
+        "cv_roc_auc_std": "double",
+    }
+    if spec.known:
+        columns |= {
+            "cohort_roc_auc": "double",
+            "cohort_rows": "bigint",
+            "cohort_known_rows": "bigint",
+        }
+    return columns
+
+
 def metrics_frame(fitted: list[FittedModel], spec: Spec) -> pd.DataFrame:
+    """One row per model (and group), fitted or not: held-out quality, or in status why
+    the model was not fitted. (A fit stored before status existed reads as fitted when it
+    has a pipeline.)"""
     rows = []
     for model in fitted:
         row = {"model_name": model.model_name, "model_version": model.model_version}
         if spec.group:
             row[spec.group] = model.group_value
-        rows.append({**row, **model.metrics})
-    columns = [
-        "roc_auc",
-        "baseline_roc_auc",
-        "pr_auc",
-        "log_loss",
-        "brier_score",
-        "base_rate",
-        "cv_roc_auc_mean",
-        "cv_roc_auc_std",
-        "rows_available",
-        "rows_trained_on",
-        "max_train_rows",
-    ]
-    if spec.known:
-        columns += ["cohort_roc_auc", "cohort_rows", "cohort_known_rows"]
-    result = pd.DataFrame(rows)
-    for column in columns:
-        if column not in result:
-            result[column] = np.nan
-    return result
+        status = FITTED if model.pipeline is not None else "not fitted"
+        rows.append({**row, "status": status, **model.metrics})
+    return frames.typed(pd.DataFrame(rows), metrics_columns(spec))
+
+
+def explanation_columns(spec: Spec) -> dict[str, str]:
+    """The explanations table's columns: one row per model (and group), feature and
+    measure."""
+    return {
+        "model_name": "varchar",
+        "model_version": "varchar",
+        **_group_columns(spec),
+        "feature": "varchar",
+        "measure": "varchar",
+        "value": "double",
+        "std": "double",
+        "odds_ratio": "double",
+        "odds_ratio_low": "double",
+        "odds_ratio_high": "double",
+        "bootstrap_samples": "bigint",
+        "bootstrap_rows": "bigint",
+    }
 
 
 def explanations_frame(fitted: list[FittedModel], spec: Spec) -> pd.DataFrame:
+    """Coefficients and permutation importances of the fitted models; none for a model
+    that was not fitted."""
     rows = []
     for model in fitted:
         for item in model.explanations:
@@ -469,24 +587,7 @@ def explanations_frame(fitted: list[FittedModel], spec: Spec) -> pd.DataFrame:
             if spec.group:
                 row[spec.group] = model.group_value
             rows.append({**row, **item})
-    head = ["model_name", "model_version", *([spec.group] if spec.group else [])]
-    columns = [
-        *head,
-        "feature",
-        "measure",
-        "value",
-        "std",
-        "odds_ratio",
-        "odds_ratio_low",
-        "odds_ratio_high",
-        "bootstrap_samples",
-        "bootstrap_rows",
-    ]
-    result = pd.DataFrame(rows, columns=columns)
-    numbers = columns[len(head) + 2 :]
-    return result.astype(
-        {"feature": "object", "measure": "object", **dict.fromkeys(numbers, "float64")}
-    )
+    return frames.typed(pd.DataFrame(rows), explanation_columns(spec))
 
 
 def _top_factors(pipeline: Pipeline, x: pd.DataFrame, top: int) -> list[str]:
@@ -500,6 +601,21 @@ def _top_factors(pipeline: Pipeline, x: pd.DataFrame, top: int) -> list[str]:
         kept = [f"{names[j]} (+{row[j]:.2f})" for j in columns if row[j] > 0]
         factors.append("; ".join(kept) if kept else None)
     return factors
+
+
+def score_columns(spec: Spec) -> dict[str, str]:
+    """The scored table's columns: the entity key (and group), then the score."""
+    key = [k for k in spec.key if k != spec.group] + ([spec.group] if spec.group else [])
+    return {
+        **{k: spec.key_types.get(k, "varchar") for k in key},
+        "probability": "double",
+        "top_factors": "varchar",
+        "model_name": "varchar",
+        "model_version": "varchar",
+        "decile": "bigint",
+        "is_on_the_fence": "boolean",
+        "scored_at": "timestamp",
+    }
 
 
 def score_latest(
@@ -536,27 +652,21 @@ def score_latest(
             scored["model_version"] = model.model_version
             parts.append(scored)
     if not parts:
-        # Nothing could be fitted (too little labelled data): an empty table, same columns.
-        columns = entity + ([spec.group] if spec.group else [])
-        empty = frame[columns].iloc[:0].copy()
-        for column, dtype in [
-            ("probability", "float64"),
-            ("top_factors", "object"),
-            ("model_name", "object"),
-            ("model_version", "object"),
-            ("decile", "int64"),
-            ("is_on_the_fence", "bool"),
-        ]:
-            empty[column] = pd.Series(dtype=dtype)
-        empty["scored_at"] = pd.Series(dtype="datetime64[ns]")
-        return empty
+        if not len(frame):
+            frames.warn(f"{spec.name} scores: no rows to score; the scored table is empty")
+        else:
+            frames.warn(
+                f"{spec.name} scores: no fitted {SCORING_MODEL} for the {len(frame)} rows to "
+                "score (see status in the metrics table); the scored table is empty"
+            )
+        return frames.empty(score_columns(spec))
     result = pd.concat(parts, ignore_index=True)
     ranks = result["probability"].rank(method="first")
     result["decile"] = np.ceil(ranks / len(result) * 10).astype(int).clip(1, 10)
     low, high = band
     result["is_on_the_fence"] = result["probability"].between(low, high)
     result["scored_at"] = scored_at
-    return result.sort_values(entity).reset_index(drop=True)
+    return frames.typed(result.sort_values(entity), score_columns(spec))
 
 
 ADOPTION = Spec(
@@ -584,6 +694,7 @@ ADOPTION = Spec(
     baseline="active_days_before_cutoff",
     group="cutoff_days",
     known="is_adopted_before_cutoff",
+    key_types={"user_id": "bigint", "cutoff_days": "integer"},
 )
 
 
@@ -604,6 +715,7 @@ def return_spec(columns: list[str]) -> Spec:
             *pages,
         ),
         baseline="first_day_events",
+        key_types={"user_id": "varchar"},
     )
 
 
@@ -622,6 +734,12 @@ def settings_from_meta(meta: dict | None) -> Settings:
     )
 
 
+def groups_from_meta(meta: dict | None, key: str) -> list:
+    """A list from a dbt model's config meta, where a var renders as text ("[0, 1, 3]")."""
+    value = (meta or {}).get(key, [])
+    return json.loads(value) if isinstance(value, str) else list(value)
+
+
 def on_refit_cadence(dbt, session, data_ends: pd.DataFrame, scope: str, compute) -> pd.DataFrame:
     """Fit (or cross-validate) only when due; otherwise keep what the last build stored.
 
@@ -630,19 +748,21 @@ def on_refit_cadence(dbt, session, data_ends: pd.DataFrame, scope: str, compute)
     at least ``meta refit_after_days`` (var ml_refit_after_days) past the day the stored
     rows were computed on; until then it returns the stored rows, which the model's
     delete+insert on ``fit_scope`` writes back unchanged. Scoring models still score every
-    row on every build, with the stored fit. Adds ``fit_scope`` and ``fitted_data_end``.
+    row on every build, with the stored fit. Adds ``fit_scope`` and ``fitted_data_end``:
+    null while the data has no day at all, and then every build computes (at no cost,
+    without rows).
     """
     meta = dbt.config.get("meta") or {}
-    data_end = pd.Timestamp(data_ends["data_end_date"].max()).date()
-    if dbt.is_incremental:
+    data_end = pd.to_datetime(data_ends["data_end_date"]).max()
+    if dbt.is_incremental and pd.notna(data_end):
         stored = session.execute(f"select * from {dbt.this}").df()
-        if len(stored):
-            fitted_on = pd.Timestamp(stored["fitted_data_end"].max()).date()
-            if (data_end - fitted_on).days < int(meta.get("refit_after_days", 7)):
-                # Read back as a timestamp: written back as the date it was.
-                stored["fitted_data_end"] = pd.to_datetime(stored["fitted_data_end"]).dt.date
-                return stored
-    frame = compute()
+        fitted_on = pd.to_datetime(stored["fitted_data_end"]).max()
+        refit_after_days = int(meta.get("refit_after_days", 7))
+        if pd.notna(fitted_on) and (data_end - fitted_on).days < refit_after_days:
+            # Read back as a timestamp: written back as the date it was.
+            stored["fitted_data_end"] = pd.to_datetime(stored["fitted_data_end"]).dt.date
+            return stored
+    frame = compute().copy()
     frame.insert(0, "fit_scope", scope)
     frame["fitted_data_end"] = data_end
-    return frame
+    return frames.cast(frame, {"fit_scope": "varchar", "fitted_data_end": "date"})

@@ -5,8 +5,28 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from uptake import frames
+
 COSINE = "item_cosine"
 POPULAR = "most_popular"
+EVALUATED = "evaluated"
+RECOMMENDATION_COLUMNS = {
+    "user_id": "varchar",
+    "page": "varchar",
+    "score": "double",
+    "recommendation_rank": "bigint",
+    "model_name": "varchar",
+}
+METRICS_COLUMNS = {
+    "model_name": "varchar",
+    "k": "bigint",
+    "status": "varchar",
+    "hit_rate_at_k": "double",
+    "precision_at_k": "double",
+    "users_evaluated": "bigint",
+    "split_at": "timestamp",
+    "train_users": "bigint",
+}
 # Users scored per batch: the user x page score matrix stays small as users grow.
 BATCH_USERS = 100_000
 
@@ -16,7 +36,8 @@ def _matrix(usage: pd.DataFrame, pages: list[str]) -> tuple[list[str], np.ndarra
     index = {u: i for i, u in enumerate(users)}
     column = {p: j for j, p in enumerate(pages)}
     matrix = np.zeros((len(users), len(pages)), dtype=np.float32)
-    matrix[usage["user_id"].map(index).to_numpy(), usage["page"].map(column).to_numpy()] = 1.0
+    rows = usage["user_id"].map(index).to_numpy(dtype=np.intp)
+    matrix[rows, usage["page"].map(column).to_numpy(dtype=np.intp)] = 1.0
     return users, matrix
 
 
@@ -55,23 +76,27 @@ def _top(matrix: np.ndarray, model: str, sim: np.ndarray, popularity: np.ndarray
 
 
 def recommend(usage: pd.DataFrame, *, top_n: int, model: str = COSINE) -> pd.DataFrame:
-    """Top pages each user has not used yet, best first; a user who used every page,
-    or for whom no page scores above zero, gets no rows."""
+    """Top pages each user has not used yet, best first, and the model's name; a user
+    who used every page, or for whom no page scores above zero, gets no rows (nor does
+    anyone without page usage: the log says so)."""
+    if not len(usage):
+        frames.warn("page recommendations: no page usage to learn from; no recommendations")
     pages = sorted(usage["page"].unique())
     users, matrix = _matrix(usage, pages)
     order, scores = _top(matrix, model, similarity(matrix), matrix.sum(axis=0), top_n)
     kept = np.isfinite(scores) & (scores > 0)
     ranks = np.cumsum(kept, axis=1)
     u, position = np.nonzero(kept)
-    return pd.DataFrame(
+    result = pd.DataFrame(
         {
             "user_id": pd.Series(np.asarray(users, dtype=object)[u], dtype=object),
             "page": pd.Series(np.asarray(pages, dtype=object)[order[u, position]], dtype=object),
             "score": scores[u, position].astype(float),
             "recommendation_rank": ranks[u, position].astype(int),
+            "model_name": model,
         },
-        columns=["user_id", "page", "score", "recommendation_rank"],
     )
+    return frames.typed(result, RECOMMENDATION_COLUMNS)
 
 
 def evaluate(usage: pd.DataFrame, *, ks: list[int], test_fraction: float) -> pd.DataFrame:
@@ -80,9 +105,10 @@ def evaluate(usage: pd.DataFrame, *, ks: list[int], test_fraction: float) -> pd.
     Hit rate at k (share of users with a hit) and precision at k for each k in ks, for
     the cosine model and the most-popular baseline, over users who used a new page after
     the split. The split, the matrices and the ranking are computed once for all k: the
-    top k of a stable ranking are the first k of its top max(ks)."""
+    top k of a stable ranking are the first k of its top max(ks). With no user to
+    evaluate, the rates are null and status says why."""
     first_used = pd.to_datetime(usage["first_used_at"])
-    split_at = first_used.quantile(1 - test_fraction)
+    split_at = first_used.quantile(1 - test_fraction) if len(first_used) else pd.NaT
     train = usage[first_used < split_at]
     later = usage[first_used >= split_at]
     pages = sorted(usage["page"].unique())
@@ -99,6 +125,14 @@ def evaluate(usage: pd.DataFrame, *, ks: list[int], test_fraction: float) -> pd.
         later["user_id"].map(position).map(row_of).to_numpy(dtype=int),
         later["page"].map(column).to_numpy(dtype=int),
     ] = True
+    if len(evaluated):
+        status = EVALUATED
+    elif not len(usage):
+        status = "not evaluated: no page usage"
+    else:
+        status = "not evaluated: no user with pages used before the split used a new page after it"
+    if status != EVALUATED:
+        frames.warn(f"page recommendation metrics: {status}")
     rows = []
     for model in (COSINE, POPULAR):
         top_order, top_scores = _top(
@@ -112,6 +146,7 @@ def evaluate(usage: pd.DataFrame, *, ks: list[int], test_fraction: float) -> pd.
                 {
                     "model_name": model,
                     "k": k,
+                    "status": status,
                     "hit_rate_at_k": float(np.mean(hits)) if len(hits) else np.nan,
                     "precision_at_k": float(np.mean(precision)) if len(precision) else np.nan,
                     "users_evaluated": len(hits),
@@ -119,4 +154,5 @@ def evaluate(usage: pd.DataFrame, *, ks: list[int], test_fraction: float) -> pd.
                     "train_users": len(users),
                 }
             )
-    return pd.DataFrame(rows).sort_values(["k", "model_name"], kind="stable", ignore_index=True)
+    result = pd.DataFrame(rows).sort_values(["k", "model_name"], kind="stable")
+    return frames.typed(result, METRICS_COLUMNS)

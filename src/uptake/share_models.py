@@ -13,7 +13,7 @@ from sklearn.model_selection import KFold, cross_val_score
 from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import OneHotEncoder
 
-from uptake import ml
+from uptake import frames, ml
 
 TIME_TARGET = "log_time_spent"
 CONTEXT = {
@@ -56,7 +56,48 @@ SHARE_VIEW = ml.Spec(
     ),
     baseline="rm_prior_view_through_rate",
     censored="is_open",
+    key_types={"share_id": "varchar"},
 )
+
+# ml_view_time_metrics, without fit_scope and fitted_data_end (see ml.on_refit_cadence).
+TIME_SPENT_COLUMNS = {
+    "feature_set": "varchar",
+    "model_name": "varchar",
+    "status": "varchar",
+    "target": "varchar",
+    "r2_mean": "double",
+    "r2_std": "double",
+    "r2_min": "double",
+    "r2_max": "double",
+    "folds": "bigint",
+    "rows": "bigint",
+    "features": "varchar",
+    "r2_gain_over_context": "double",
+    "rows_available": "bigint",
+    "rows_trained_on": "bigint",
+    "max_train_rows": "bigint",
+}
+CROSS_VALIDATED = "cross-validated"
+# Rows per fold that time-spent cross-validation needs.
+MIN_ROWS_PER_FOLD = 10
+# ml_share_view_transfer, without fit_scope and fitted_data_end.
+TRANSFER_COLUMNS = {
+    "train_customer": "varchar",
+    "test_customer": "varchar",
+    "train_industry": "varchar",
+    "test_industry": "varchar",
+    "is_pooled": "boolean",
+    "is_same_customer": "boolean",
+    "roc_auc": "double",
+    "train_rows": "bigint",
+    "test_rows": "bigint",
+    "test_rows_available": "bigint",
+    "test_base_rate": "double",
+    "rows_available": "bigint",
+    "rows_trained_on": "bigint",
+    "max_train_rows": "bigint",
+    "max_eval_rows": "bigint",
+}
 
 
 def _regressor(kind: str, columns: dict, seed: int) -> Pipeline:
@@ -89,7 +130,9 @@ def time_spent_metrics(
 ) -> pd.DataFrame:
     """Cross-validated R² of log time spent, per feature set and model: how much knowing
     the content (its kind and its title's earlier views) adds to the view's context.
-    Beyond max_rows views, a seeded random sample of max_rows views is folded."""
+    Beyond max_rows views, a seeded random sample of max_rows views is folded. With
+    fewer than MIN_ROWS_PER_FOLD views per fold, the R² columns are null and status
+    says why."""
     data = frame.sort_values("view_id").reset_index(drop=True)
     rows_available = len(data)
     data = ml.sample_rows(data, max_rows, seed).reset_index(drop=True)
@@ -98,13 +141,24 @@ def time_spent_metrics(
     result["rows_available"] = rows_available
     result["rows_trained_on"] = len(data)
     result["max_train_rows"] = max_rows
-    return result
+    if (result["status"] != CROSS_VALIDATED).any():
+        frames.warn(f"time spent per view: {result['status'].iloc[0]}")
+    return frames.typed(result, TIME_SPENT_COLUMNS)
 
 
 def _cross_validate(data: pd.DataFrame, *, seed: int, folds: int) -> pd.DataFrame:
     rows = []
     y = data[TIME_TARGET].to_numpy()
     splitter = KFold(folds, shuffle=True, random_state=seed)
+    enough = len(data) >= MIN_ROWS_PER_FOLD * folds
+    status = (
+        CROSS_VALIDATED
+        if enough
+        else (
+            f"not cross-validated: {len(data)} views, fewer than {MIN_ROWS_PER_FOLD * folds} "
+            f"({MIN_ROWS_PER_FOLD} per fold)"
+        )
+    )
     for feature_set, columns in FEATURE_SETS.items():
         x = data[columns["categorical"] + columns["numeric"]].copy()
         for column in columns["categorical"]:
@@ -112,13 +166,14 @@ def _cross_validate(data: pd.DataFrame, *, seed: int, folds: int) -> pd.DataFram
         for kind in ("linear_regression", "random_forest"):
             scores = (
                 cross_val_score(_regressor(kind, columns, seed), x, y, cv=splitter, scoring="r2")
-                if len(data) >= 10 * folds
+                if enough
                 else np.full(folds, np.nan)  # too few views to fold
             )
             rows.append(
                 {
                     "feature_set": feature_set,
                     "model_name": kind,
+                    "status": status,
                     "target": "log(1 + time spent in seconds)",
                     "r2_mean": float(scores.mean()),
                     "r2_std": float(scores.std()),
@@ -141,9 +196,17 @@ def transfer_matrix(frame: pd.DataFrame, settings: ml.Settings) -> pd.DataFrame:
     pooled model trained on all customers' earlier shares. One row per (train, test).
     Each model learns from at most settings.max_train_rows of its earlier shares, and is
     tested on at most settings.max_eval_rows later shares of each customer (seeded
-    random samples, the same test rows for every model), scored in batches."""
+    random samples, the same test rows for every model), scored in batches. A customer
+    whose earlier shares are too few to fit (ml.training_shortfall) trains no model;
+    without any model or later share the table is empty, and the log says why."""
     with ml.one_thread():
-        return _transfer_matrix(frame, settings)
+        result = _transfer_matrix(frame, settings)
+    if not len(result):
+        frames.warn(
+            f"share/view transfer matrix: {len(frame)} shares give no model to train (too "
+            "few with a known outcome) or no later share to test; the table is empty"
+        )
+    return frames.typed(result, TRANSFER_COLUMNS)
 
 
 def _transfer_matrix(frame: pd.DataFrame, settings: ml.Settings) -> pd.DataFrame:
@@ -155,7 +218,7 @@ def _transfer_matrix(frame: pd.DataFrame, settings: ml.Settings) -> pd.DataFrame
     for customer, part in [("ALL", train), *train.groupby("customer_code")]:
         sample = ml.sample_rows(part, settings.max_train_rows, settings.seed)
         y = sample[spec.label].astype(int).to_numpy()
-        if len(np.unique(y)) < 2:
+        if ml.training_shortfall(y, settings.cv_folds):
             continue
         pipeline = ml._pipelines(spec, settings)[ml.LOGISTIC]
         pipeline.fit(ml._prepare(sample, spec), y)
@@ -188,23 +251,4 @@ def _transfer_matrix(frame: pd.DataFrame, settings: ml.Settings) -> pd.DataFrame
                     "max_eval_rows": settings.max_eval_rows,
                 }
             )
-    columns = [
-        "train_customer",
-        "test_customer",
-        "train_industry",
-        "test_industry",
-        "is_pooled",
-        "is_same_customer",
-        "roc_auc",
-        "train_rows",
-        "test_rows",
-        "test_rows_available",
-        "test_base_rate",
-        "rows_available",
-        "rows_trained_on",
-        "max_train_rows",
-        "max_eval_rows",
-    ]
-    return pd.DataFrame(rows, columns=columns).astype(
-        {"is_pooled": bool, "is_same_customer": bool, "roc_auc": float, "test_base_rate": float}
-    )
+    return pd.DataFrame(rows, columns=list(TRANSFER_COLUMNS))

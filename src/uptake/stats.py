@@ -8,25 +8,27 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
+from uptake import frames
+
 TEST_NAME = "chi-square test of homogeneity: group vs all other groups"
 EFFECT_SIZE_NAME = "cramers_v"
-COLUMNS = [
-    "group_value",
-    "dimension",
-    "test_name",
-    "statistic",
-    "degrees_of_freedom",
-    "p_value",
-    "effect_size_name",
-    "effect_size",
-    "observations",
-    "categories",
-    "min_expected_count",
-    "top_category",
-    "top_category_share",
-    "top_category_pooled_share",
-    "is_different",
-]
+COLUMNS = {
+    "group_value": "varchar",
+    "dimension": "varchar",
+    "test_name": "varchar",
+    "statistic": "double",
+    "degrees_of_freedom": "bigint",
+    "p_value": "double",
+    "effect_size_name": "varchar",
+    "effect_size": "double",
+    "observations": "bigint",
+    "categories": "bigint",
+    "min_expected_count": "double",
+    "top_category": "varchar",
+    "top_category_share": "double",
+    "top_category_pooled_share": "double",
+    "is_different": "boolean",
+}
 
 
 def distribution_differences(
@@ -83,11 +85,12 @@ def distribution_differences(
                 top_category_pooled_share=float(observed[1, top] / observed[1].sum()),
             )
             rows.append(row)
-    result = pd.DataFrame(rows, columns=COLUMNS)
+    if not rows:
+        frames.warn("behaviour differences: no observations to test; no rows")
+    result = pd.DataFrame(rows, columns=list(COLUMNS))
     tests = result["p_value"].notna().sum()
     threshold = alpha / max(tests, 1)
     result["is_different"] = (
         (result["p_value"] < threshold) & (result["effect_size"] >= min_effect_size)
     ).astype(bool)
-    result["degrees_of_freedom"] = result["degrees_of_freedom"].astype("Int64")
-    return result
+    return frames.typed(result, COLUMNS)
