@@ -1,5 +1,6 @@
 """Per customer and dimension of viewing behaviour, does the customer differ from the
-others? A chi-square test with its effect size, from uptake.stats."""
+others? A chi-square test with clients as clusters (a client's views share its habits)
+and a total-variation effect size, from uptake.stats."""
 
 from uptake.stats import distribution_differences
 
@@ -15,8 +16,9 @@ def model(dbt, session):
         views,
         group_column="customer_code",
         dimensions=DIMENSIONS,
+        cluster_column="client_id",
         alpha=float(settings.get("alpha", 0.01)),
-        min_effect_size=float(settings.get("min_effect_size", 0.05)),
+        min_effect_size=float(settings.get("min_effect_size", 0.1)),
     )
     result["dimension"] = result["dimension"].replace(
         {

@@ -1,4 +1,5 @@
-"""Hit rate and precision at k of the recommender and the most-popular baseline."""
+"""Hit rate and precision at k of the recommender, the most-popular baseline and a
+random pick, with the recommender's gain over most-popular and its paired interval."""
 
 from uptake import recommend
 
@@ -11,4 +12,6 @@ def model(dbt, session):
         usage,
         ks=list(range(1, int(meta["top_n"]) + 1)),
         test_fraction=float(meta["test_fraction"]),
+        bootstrap_samples=int(meta["bootstrap_samples"]),
+        seed=int(meta["seed"]),
     )

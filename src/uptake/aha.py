@@ -94,7 +94,15 @@ def aha_moments(table: pd.DataFrame, *, samples: int, seed: int) -> pd.DataFrame
 
 def validate(table: pd.DataFrame, *, top: int, samples: int, seed: int) -> pd.DataFrame:
     """The best candidates of the earlier cohort, checked on the later one: a lucky
-    threshold shows up as a phi that falls or an interval that reaches 0."""
+    threshold shows up as a phi that falls or an interval that reaches 0.
+
+    A candidate holds up when, among later users, (1) its phi interval lies above 0
+    (there is an association at all), (2) its phi does not fall below the lower end of
+    its earlier interval (a winner's curse shows as a fall; a rise is no reason for
+    doubt), and (3) it still ranks among the top candidates (rank <= top), so that it
+    is not merely associated but still among the best. Rank 1 is not asked for: the
+    neighbouring windows and thresholds of one action differ by less than their
+    intervals, so their order among later users is noise."""
     halves = {}
     for cohort in ("earlier", "later"):
         part = table[table["cohort"] == cohort].sort_values(
@@ -111,7 +119,15 @@ def validate(table: pd.DataFrame, *, top: int, samples: int, seed: int) -> pd.Da
         columns={c: f"later_{c}" for c in [*keep, "rank_in_user_type", "is_rankable"]}
     )
     result = earlier.merge(later, on=key, how="left")
-    result["holds_up"] = (result["later_phi_low"] > 0).fillna(False).astype(bool)
+    result["holds_up"] = (
+        (
+            (result["later_phi_low"] > 0)
+            & (result["later_phi"] >= result["earlier_phi_low"])
+            & (result["later_rank_in_user_type"] <= top)
+        )
+        .fillna(False)
+        .astype(bool)
+    )
     result["phi_change"] = result["later_phi"] - result["earlier_phi"]
     if not len(result):
         frames.warn("aha validation: no ranked candidate among earlier users; nothing to validate")

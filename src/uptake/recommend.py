@@ -9,6 +9,7 @@ from uptake import frames
 
 COSINE = "item_cosine"
 POPULAR = "most_popular"
+RANDOM = "random"
 EVALUATED = "evaluated"
 RECOMMENDATION_COLUMNS = {
     "user_id": "varchar",
@@ -26,6 +27,13 @@ METRICS_COLUMNS = {
     "users_evaluated": "bigint",
     "split_at": "timestamp",
     "train_users": "bigint",
+    "candidate_pages_mean": "double",
+    "hit_rate_gain_over_popular": "double",
+    "hit_rate_gain_low": "double",
+    "hit_rate_gain_high": "double",
+    "precision_gain_over_popular": "double",
+    "precision_gain_low": "double",
+    "precision_gain_high": "double",
 }
 # Users scored per batch: the user x page score matrix stays small as users grow.
 BATCH_USERS = 100_000
@@ -99,14 +107,55 @@ def recommend(usage: pd.DataFrame, *, top_n: int, model: str = COSINE) -> pd.Dat
     return frames.typed(result, RECOMMENDATION_COLUMNS)
 
 
-def evaluate(usage: pd.DataFrame, *, ks: list[int], test_fraction: float) -> pd.DataFrame:
+def random_expectation(candidates: np.ndarray, wanted: np.ndarray, k: int):
+    """Expected hit (at least one wanted page) and precision at k, per user, of k pages
+    drawn at random without replacement from the user's candidates (c pages, of which
+    h wanted): hit = 1 - C(c - h, k) / C(c, k), precision = h / c · min(k, c) / k."""
+    c, h = np.asarray(candidates, dtype=float), np.asarray(wanted, dtype=float)
+    miss = np.ones_like(c)
+    for i in range(k):  # C(c - h, k) / C(c, k) = prod_i (c - h - i) / (c - i)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            step = np.where(c - i > 0, np.clip(c - h - i, 0, None) / (c - i), 1.0)
+        miss *= step
+    with np.errstate(invalid="ignore", divide="ignore"):
+        precision = np.where(c > 0, h / c * np.minimum(k, c) / k, 0.0)
+    return np.where(c > 0, 1.0 - miss, 0.0), precision
+
+
+def paired_interval(differences: np.ndarray, *, samples: int, seed: int) -> tuple[float, float]:
+    """95 % percentile interval of the mean of per-user paired differences, resampling
+    users with replacement."""
+    if not len(differences) or samples < 1:
+        return np.nan, np.nan
+    rng = np.random.default_rng(seed)
+    means = np.empty(samples)
+    for start in range(0, samples, 100):  # 100 resamples at a time: memory stays small
+        stop = min(start + 100, samples)
+        draws = rng.integers(0, len(differences), (stop - start, len(differences)))
+        means[start:stop] = differences[draws].mean(axis=1)
+    low, high = np.percentile(means, [2.5, 97.5])
+    return float(low), float(high)
+
+
+def evaluate(
+    usage: pd.DataFrame,
+    *,
+    ks: list[int],
+    test_fraction: float,
+    bootstrap_samples: int = 1000,
+    seed: int = 42,
+) -> pd.DataFrame:
     """Time split at the (1 - test_fraction) quantile of first uses: recommend from what
     users used before it, count a hit when a recommended page is first used after it.
     Hit rate at k (share of users with a hit) and precision at k for each k in ks, for
-    the cosine model and the most-popular baseline, over users who used a new page after
-    the split. The split, the matrices and the ranking are computed once for all k: the
-    top k of a stable ranking are the first k of its top max(ks). With no user to
-    evaluate, the rates are null and status says why."""
+    the cosine model, the most-popular baseline and a random pick (its expectation in
+    closed form), over users who used a new page after the split. Evaluated as served:
+    a page that scores 0 is not recommended (recommend() drops it), so fewer than k
+    pages may count, and precision still divides by k. The cosine rows carry the gain
+    over most-popular with a paired bootstrap interval over the evaluated users
+    (bootstrap_samples resamples, seeded). The split, the matrices and the ranking are
+    computed once for all k: the top k of a stable ranking are the first k of its top
+    max(ks). With no user to evaluate, the rates are null and status says why."""
     first_used = pd.to_datetime(usage["first_used_at"])
     split_at = first_used.quantile(1 - test_fraction) if len(first_used) else pd.NaT
     train = usage[first_used < split_at]
@@ -133,26 +182,47 @@ def evaluate(usage: pd.DataFrame, *, ks: list[int], test_fraction: float) -> pd.
         status = "not evaluated: no user with pages used before the split used a new page after it"
     if status != EVALUATED:
         frames.warn(f"page recommendation metrics: {status}")
-    rows = []
+    # A user's candidates: the pages not used before the split (what every model ranks).
+    candidates = (matrix[evaluated] == 0).sum(axis=1)
+    wanted_candidates = (wanted & (matrix[evaluated] == 0)).sum(axis=1)
+    per_user = {}  # (model, k) -> (hit, precision) per evaluated user
     for model in (COSINE, POPULAR):
         top_order, top_scores = _top(
             matrix[evaluated], model, similarity(matrix), matrix.sum(axis=0), max(ks)
         )
         for k in ks:
             order, scores = top_order[:, :k], top_scores[:, :k]
-            found = (np.isfinite(scores) & np.take_along_axis(wanted, order, axis=1)).sum(axis=1)
-            hits, precision = found > 0, found / k
-            rows.append(
-                {
-                    "model_name": model,
-                    "k": k,
-                    "status": status,
-                    "hit_rate_at_k": float(np.mean(hits)) if len(hits) else np.nan,
-                    "precision_at_k": float(np.mean(precision)) if len(precision) else np.nan,
-                    "users_evaluated": len(hits),
-                    "split_at": split_at,
-                    "train_users": len(users),
-                }
-            )
-    result = pd.DataFrame(rows).sort_values(["k", "model_name"], kind="stable")
+            served = np.isfinite(scores) & (scores > 0)  # as recommend() serves them
+            found = (served & np.take_along_axis(wanted, order, axis=1)).sum(axis=1)
+            per_user[model, k] = (found > 0).astype(float), found / k
+    for k in ks:
+        per_user[RANDOM, k] = random_expectation(candidates, wanted_candidates, k)
+    rows = []
+    for (model, k), (hits, precision) in per_user.items():
+        row = {
+            "model_name": model,
+            "k": k,
+            "status": status,
+            "hit_rate_at_k": float(np.mean(hits)) if len(hits) else np.nan,
+            "precision_at_k": float(np.mean(precision)) if len(precision) else np.nan,
+            "users_evaluated": len(hits),
+            "split_at": split_at,
+            "train_users": len(users),
+            "candidate_pages_mean": float(np.mean(candidates)) if len(candidates) else np.nan,
+        }
+        if model == COSINE and len(hits):
+            popular_hits, popular_precision = per_user[POPULAR, k]
+            for name, gain in (
+                ("hit_rate", hits - popular_hits),
+                ("precision", precision - popular_precision),
+            ):
+                low, high = paired_interval(gain, samples=bootstrap_samples, seed=seed + k)
+                row[f"{name}_gain_over_popular"] = float(gain.mean())
+                row[f"{name}_gain_low"], row[f"{name}_gain_high"] = low, high
+        rows.append(row)
+    order = {COSINE: 0, POPULAR: 1, RANDOM: 2}
+    result = pd.DataFrame(rows, columns=list(METRICS_COLUMNS))
+    result = result.sort_values(
+        ["k", "model_name"], key=lambda c: c.map(order) if c.name == "model_name" else c
+    )
     return frames.typed(result, METRICS_COLUMNS)
