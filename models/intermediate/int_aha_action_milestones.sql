@@ -7,7 +7,7 @@
     aha_max_window_days days. A user "did the action at least k times within d days"
     when day_number < d. Actions: each page of the web tool (web-tool users), logging in
     (accounts), viewing shared content and receiving a share (clients). No row: the
-    user never reached k within the window.
+    user never reached k within the window, or is in the burn-in (int_aha_users).
 #}
 
 with
@@ -46,6 +46,7 @@ users as (
         user_key,
         first_active_date
     from {{ ref('int_aha_users') }}
+    where not is_in_burn_in
 ),
 
 daily_actions as (

@@ -3,9 +3,11 @@
 {#
     One row per user of every type: first active day (day 0), whether the user is
     retained (active on days aha_retention_start_day..aha_retention_end_day), whether
-    the data covers those days (is_observable), and the user's cohort half: earlier or
-    later first-activity dates (the latest aha_validation_fraction are later). The
-    population of the aha-moment tables.
+    the data covers those days (is_observable), whether the first active day falls in
+    the burn-in of the user's export (is_in_burn_in, see int_user_first_active_days:
+    such users are left out of the aha tables) and the user's cohort half: earlier or
+    later first-activity dates (the latest aha_validation_fraction of the users past the
+    burn-in are later). The population of the aha-moment tables.
 #}
 
 with
@@ -22,9 +24,10 @@ firsts as (
     select
         user_key,
         user_type,
-        min(activity_date) as first_active_date
-    from user_days
-    group by 1, 2
+        first_active_date,
+        export_start_date,
+        is_in_burn_in
+    from {{ ref('int_user_first_active_days') }}
 ),
 
 data_ends as (
@@ -45,6 +48,7 @@ split_dates as (
             {{ dbt.datediff("cast('2000-01-01' as date)", 'first_active_date', 'day') }}
                 as first_active_date_number
         from firsts
+        where not is_in_burn_in
     ) as numbered
     group by 1
 ),
@@ -67,6 +71,8 @@ users as (
         firsts.user_key,
         firsts.user_type,
         firsts.first_active_date,
+        firsts.export_start_date,
+        firsts.is_in_burn_in,
         coalesce(retention.is_retained, false) as is_retained,
         {{ dbt.dateadd('day', var('aha_retention_end_day'), 'firsts.first_active_date') }}
         <= data_ends.data_end_date as is_observable,
@@ -79,7 +85,7 @@ users as (
         end as cohort_half
     from firsts
     inner join data_ends on firsts.user_type = data_ends.user_type
-    inner join split_dates on firsts.user_type = split_dates.user_type
+    left join split_dates on firsts.user_type = split_dates.user_type
     left join retention on firsts.user_key = retention.user_key
 )
 

@@ -1,7 +1,9 @@
 {{ config(materialized='table') }}
 
 {#
-    One row per web-tool user: what the user's first active day shows (OS, browser and
+    One row per web-tool user whose first active day is past the burn-in of the
+    page-event export (int_user_first_active_days; those left out are counted in
+    rpt_first_activity_burn_in): what the user's first active day shows (OS, browser and
     device, plan, hour and weekday of the first event, events and distinct pages, and
     the events on each page), and the label "comes back on another day within
     return_horizon_days" (null when the horizon lies beyond the data; such users are
@@ -46,12 +48,14 @@ data_end as (
     where user_type = 'web_user'
 ),
 
+{# past the burn-in only: a first active day within first_activity_burn_in_days of the
+   page-event export's start may be a long-standing user's, not a first day #}
 first_days as (
     select
         user_id,
-        min(activity_date) as first_active_date
-    from user_days
-    group by 1
+        first_active_date
+    from {{ ref('int_user_first_active_days') }}
+    where user_type = 'web_user' and not is_in_burn_in
 ),
 
 first_day_events as (

@@ -19,6 +19,8 @@ from conftest import query
 
 from uptake import aha, recommend
 
+BURN_IN_DAYS = 30  # dbt_project.yml: first_activity_burn_in_days
+
 
 def page_days(sample_dir) -> dict[str, dict[dt.date, set[str]]]:
     """user -> day -> pages, from the page_events export (duplicates do not matter)."""
@@ -33,9 +35,14 @@ def page_days(sample_dir) -> dict[str, dict[dt.date, set[str]]]:
 def test_contingency_matches_a_plain_count(sample_dir, sample_db):
     days = page_days(sample_dir)
     data_end = max(max(d) for d in days.values())
+    burn_in_end = min(min(d) for d in days.values()) + dt.timedelta(days=BURN_IN_DAYS)
     cells = dict.fromkeys(["tp", "fp", "fn", "tn"], 0)
+    left_out = 0
     for by_day in days.values():
         first = min(by_day)
+        if first < burn_in_end:  # perhaps active before the export: not a first day
+            left_out += 1
+            continue
         if first + dt.timedelta(days=14) > data_end:
             continue
         did = any(
@@ -50,6 +57,11 @@ def test_contingency_matches_a_plain_count(sample_dir, sample_db):
         "and action = 'page:reports_builder' and threshold = 1 and window_days = 3",
     )[0]
     assert row[:4] == (cells["tp"], cells["fp"], cells["fn"], cells["tn"])
+    published = query(
+        sample_db,
+        "select users_left_out from marts.rpt_first_activity_burn_in where user_type = 'web_user'",
+    )
+    assert published == [(left_out,)] and left_out > 0
     tp, fp, fn, tn = row[:4]
     expected_phi = (tp * tn - fp * fn) / math.sqrt((tp + fp) * (fn + tn) * (tp + fn) * (fp + tn))
     assert math.isclose(row[4], expected_phi)

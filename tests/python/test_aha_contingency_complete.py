@@ -25,6 +25,8 @@ MAX_THRESHOLD, MAX_WINDOW = 10, 14
 RETENTION_START, RETENTION_END = 8, 14
 VALIDATION_FRACTION = 0.3
 MIN_USERS = 5  # set for this build: the default 30 would rank nothing in 60 users
+BURN_IN = 10  # set for this build: the default 30 would leave out every January user
+SIGNED_UP_BEFORE = 10  # accounts 1-10 signed up before the login export starts
 
 USERS_HEADER = (
     "object_id,creation_time,name,email,creation_source,last_session_creation_time,"
@@ -89,7 +91,8 @@ def _write_landing(root: Path) -> None:
             "users",
             USERS_HEADER,
             [
-                f"{user},2024-01-01 00:00:00,User {user},u{user}@example.com,SIGNUP,,0,0,1,"
+                f"{user},{'2023-11-15' if user <= SIGNED_UP_BEFORE else '2024-01-01'} 00:00:00,"
+                f"User {user},u{user}@example.com,SIGNUP,,0,0,1,"
                 for user in range(1, 61)
             ],
         ),
@@ -114,16 +117,39 @@ def _events(root: Path) -> list[tuple[str, str, str, dt.date]]:
     ]
 
 
-def _expected_cells(events: list[tuple[str, str, str, dt.date]]) -> dict:
+def _signups(root: Path) -> dict[str, dt.date]:
+    """account id -> signup day, from the users export."""
+    with open(root / "users" / "users.csv", newline="") as f:
+        return {
+            row["object_id"]: dt.date.fromisoformat(row["creation_time"][:10])
+            for row in csv.DictReader(f)
+        }
+
+
+def _expected_cells(
+    events: list[tuple[str, str, str, dt.date]], signups: dict[str, dt.date]
+) -> dict:
     """The contingency cells counted user by user, from the definitions in dbt_project.yml
-    and int_aha_users / int_aha_action_milestones."""
+    and int_aha_users / int_aha_action_milestones: users first seen within BURN_IN days of
+    their export's first day are left out, unless they are accounts that signed up on or
+    after it."""
     counts = defaultdict(Counter)  # (type, user) -> (action, day) -> events
     for user_type, user, action, day in events:
         counts[user_type, user][action, day] += 1
-    firsts = {key: min(day for _, day in c) for key, c in counts.items()}
-    data_end = {}  # type -> the latest active day of any of its users
-    for (user_type, _), c in counts.items():
-        data_end[user_type] = max(data_end.get(user_type, dt.date.min), *(d for _, d in c))
+    export_start = {}  # type -> the earliest day of its export
+    for user_type, _, _, day in events:
+        export_start[user_type] = min(export_start.get(user_type, dt.date.max), day)
+    firsts = {}
+    for (user_type, user), c in counts.items():
+        first = min(day for _, day in c)
+        start = export_start[user_type]
+        signed_up_inside = user_type == "account" and signups[user] >= start
+        if first >= start + dt.timedelta(days=BURN_IN) or signed_up_inside:
+            firsts[user_type, user] = first
+    counts = {key: c for key, c in counts.items() if key in firsts}
+    data_end = {}  # type -> the latest active day of any of its users (all users)
+    for user_type, _, _, day in events:
+        data_end[user_type] = max(data_end.get(user_type, dt.date.min), day)
     epoch = dt.date(2000, 1, 1)
     split = {
         t: np.quantile(
@@ -188,10 +214,11 @@ def landing(tmp_path_factory) -> tuple[Path, Path]:
         [
             *["build", "--resource-type", "seed", "--resource-type", "model"],
             *["--select", "+int_aha_contingency", "fct_aha_moments", "fct_aha_validation"],
+            "rpt_first_activity_burn_in",
         ],
         root / "landing",
         db_path,
-        {"aha_min_users": MIN_USERS},
+        {"aha_min_users": MIN_USERS, "first_activity_burn_in_days": BURN_IN},
     )
     assert result.returncode == 0, result.stdout[-5000:]
     return root / "landing", db_path
@@ -199,7 +226,7 @@ def landing(tmp_path_factory) -> tuple[Path, Path]:
 
 def test_every_cell_of_every_cohort_over_its_whole_population(landing):
     raw_dir, db_path = landing
-    expected = _expected_cells(_events(raw_dir))
+    expected = _expected_cells(_events(raw_dir), _signups(raw_dir))
     # the case of issue 13: a cell that no later user reached, but earlier users did
     assert expected["account", "later", "login", 4, 14][1:3] == (0, 0)
     assert expected["account", "earlier", "login", 4, 14][1:3] != (0, 0)
@@ -207,6 +234,15 @@ def test_every_cell_of_every_cohort_over_its_whole_population(landing):
     # and a population that leaves out the users whose retention days the data misses
     assert expected["account", "all", "login", 1, 1][0] < 60
     assert expected["web_user", "all", "page:home", 1, 1][0] < 40
+    # and the burn-in: users first seen in the first BURN_IN days are left out, except
+    # accounts that signed up inside the export
+    burn_in = query(
+        db_path,
+        "select user_type, users_first_seen_in_burn_in, users_kept_for_signup_in_export, "
+        "users_left_out from marts.rpt_first_activity_burn_in order by 1",
+    )
+    assert burn_in[0][0] == "account" and burn_in[0][2] > 0 and burn_in[0][3] > 0
+    assert burn_in[1][0] == "web_user" and burn_in[1][3] == burn_in[1][1] > 0
     rows = query(
         db_path,
         "select user_type, cohort, action, threshold, window_days, users, true_positives, "

@@ -446,13 +446,39 @@ def test_effect_title_explains_time_spent(share_views):
     assert med["mp4"] > med["pdf"] > med["xlsx"]
 
 
-def test_effect_reports_builder_first_day_return(pages):
+def first_days_and_returns(pages) -> tuple[pd.DataFrame, pd.Series, np.ndarray]:
+    """Events (deduplicated, with each user's first day seen), the first day seen per
+    user, and whether the user came back within 30 days of it."""
     p = pages.drop_duplicates().assign(day=pd.to_datetime(pages.ts.str[:10]))
     first = p.groupby("user_id").day.min().rename("first")
     p = p.join(first, on="user_id")
     later = p[(p.day > p["first"]) & (p.day <= p["first"] + pd.Timedelta(days=30))]
-    returned = first.index.isin(later.user_id.unique())
-    eligible = (first <= pd.Timestamp("2024-05-31")).to_numpy()
+    return p, first, first.index.isin(later.user_id.unique())
+
+
+BURN_IN_END = pd.Timestamp("2024-01-31")  # 30 days after the export's first day
+
+
+def test_users_already_active_before_the_export_look_new_on_its_first_days(sample, pages):
+    truth = sample[1]["effects"]["page_events"]
+    already = truth["already_active"]["users"]
+    assert already == round(600 * SCALE)
+    _, first, returned = first_days_and_returns(pages)
+    assert len(first) == truth["realized"]["users"] + already
+    in_burn_in = (first < BURN_IN_END).to_numpy()
+    # New users first seen in the first 30 days: about 8 % of them (exp(day / 120)
+    # growth); the already active ones come on top, nearly all of them in those days.
+    new_in_burn_in = in_burn_in.sum() - already
+    assert 0 <= new_in_burn_in < 0.15 * truth["realized"]["users"]
+    # and most of them "come back": far more often than the users first seen later
+    assert returned[in_burn_in].mean() > returned[~in_burn_in].mean() + 0.2
+
+
+def test_effect_reports_builder_first_day_return(pages):
+    p, first, returned = first_days_and_returns(pages)
+    # past the burn-in: a first day seen in the export's first 30 days may be an already
+    # active user's
+    eligible = ((first >= BURN_IN_END) & (first <= pd.Timestamp("2024-05-31"))).to_numpy()
     day1 = p[p.day == p["first"]]
     rb = first.index.isin(day1[day1.page == "reports_builder"].user_id.unique())
     hlp = first.index.isin(day1[day1.page == "help"].user_id.unique())

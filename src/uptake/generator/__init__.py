@@ -124,7 +124,11 @@ def generate(
     acc_truth = acc.truth
     del acc
 
-    pe = _pages.generate_pages(np.random.default_rng([seed, _STREAM_PAGES]), events_scale)
+    pe = _pages.generate_pages(
+        np.random.default_rng([seed, _STREAM_PAGES]),
+        events_scale,
+        already_active_rng=np.random.default_rng([seed, _STREAM_PAGES, 1]),
+    )
     _pages.write_pages(pe, writer)
     pe_truth = pe.truth
     del pe

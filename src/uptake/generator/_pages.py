@@ -105,6 +105,18 @@ RETURN_GAP_DECAY = 0.88  # P(gap = g) ∝ 0.88^g × weekday weight, g = 1..30
 LATER_DAYS_MEAN = {"monthly": 9.0, "yearly": 18.0, "": 6.0}
 LATER_GAP_MEAN = 5.0
 
+# Users already active before the export starts (left truncation): their history before
+# FIRST_DAY is not in the export, so their first day in it is not their first active day.
+# Regular users: a day every 1 + Geometric(mean ALREADY_ACTIVE_GAP_MEAN × lognormal(0,
+# 0.5)) days (their first day in the export comes as soon, the gaps being memoryless),
+# until they stop after Exponential(ALREADY_ACTIVE_STAY_MEAN) days of the export; they
+# use the pages of later days (persona habits), so nearly all of them "come back" whatever
+# their first day in the export shows. Drawn from a random stream of their own, so the
+# new users are the same with or without them.
+ALREADY_ACTIVE_PER_SCALE = 600
+ALREADY_ACTIVE_GAP_MEAN = 4.0
+ALREADY_ACTIVE_STAY_MEAN = 60.0
+
 
 @dataclass
 class PageEvents:
@@ -137,7 +149,60 @@ def _return_gap_tables() -> np.ndarray:
     return w / w.sum(axis=1, keepdims=True)
 
 
-def generate_pages(rng: np.random.Generator, scale: float) -> PageEvents:
+def _already_active(rng: np.random.Generator, v: int, first_user: int) -> dict:
+    """The export's part of the history of v users already active before it: user
+    index (from first_user on), day, timestamp and page of every event, and per user
+    plan, os, browser and the first day in the export."""
+    plan = sample_p(rng, PLAN_P, v)
+    os_ = sample_p(rng, OS_P, v)
+    browser = sample_conditional(rng, os_, np.asarray(BROWSER_GIVEN_OS))
+    persona = sample_p(rng, PERSONA_P, v)
+    lam = rng.gamma(1.5, 2.4, v)
+    gap_mean = ALREADY_ACTIVE_GAP_MEAN * np.exp(0.5 * rng.standard_normal(v))
+    first = FIRST_DAY + geometric0(rng, gap_mean, v)
+    stop = np.maximum(first, FIRST_DAY + rng.exponential(ALREADY_ACTIVE_STAY_MEAN, v).astype(int))
+    stop = np.minimum(stop, LAST_DAY)
+    # Active days: the first, then 1 + Geometric(gap_mean) apart, up to the stop day.
+    k = 1 + np.ceil((stop - first) / (1.0 + gap_mean)).astype(np.int64) * 2  # enough draws
+    u, j = expand(k)
+    steps = np.where(j == 0, 0, 1 + geometric0(rng, gap_mean[u], len(u)))
+    day = first[u] + np.cumsum(steps) - np.repeat(np.cumsum(steps)[np.cumsum(k) - k], k)
+    keep = day <= stop[u]
+    u, day = u[keep], day[keep]
+    n_ev = 1 + rng.poisson(lam[u])
+    row, within_idx = expand(n_ev)
+    tbl = np.tile(np.asarray(LATER_PAGE_W, dtype=float), (len(PERSONAS), 1))
+    for k_, pages in enumerate(PERSONAS.values()):
+        for page in pages:
+            tbl[k_, PAGES.index(page)] *= PERSONA_BOOST
+    page = sample_conditional(rng, persona[u[row]], tbl)
+    gaps = ((1.0 + rng.exponential(EVENT_GAP_MEAN_S, len(row))) * 1e6).astype(np.int64)
+    gaps[within_idx == 0] = 0
+    offset = np.cumsum(gaps)
+    offset -= np.repeat(offset[np.cumsum(n_ev) - n_ev], n_ev)
+    start = sample_seconds_of_day(rng, HOURS, len(u)) * 1_000_000
+    start = np.minimum(start[row], DAY * 1_000_000 - 1 - offset[np.cumsum(n_ev)[row] - 1])
+    ts_us = day[row] * DAY * 1_000_000 + start + offset
+    user = u[row]
+    browser_row = np.where(rng.random(len(row)) < BROWSER_ROW_MISSING, -1, browser[user])
+    plan_row = np.where(rng.random(len(row)) < PLAN_ROW_MISSING, 2, plan[user])
+    return {
+        "ids": _ids(rng, v),
+        "user": first_user + user,
+        "ts_us": ts_us,
+        "page": page,
+        "browser": browser_row,
+        "plan": plan_row,
+        "os": os_,
+        "first": first,
+    }
+
+
+def generate_pages(
+    rng: np.random.Generator, scale: float, already_active_rng: np.random.Generator | None = None
+) -> PageEvents:
+    """The page events of new users (from rng) and of users already active before the
+    export (from already_active_rng; none without it)."""
     n = max(20, round(PAGE_USERS_PER_SCALE * scale))
     ids = _ids(rng, n)
     days = np.arange(FIRST_DAY, LAST_DAY + 1)
@@ -244,9 +309,36 @@ def generate_pages(rng: np.random.Generator, scale: float) -> PageEvents:
     ev_user, ts_us, ev_page = ev_user[srt], ts_us[srt], ev_page[srt]
     ev_browser = np.where(rng.random(m) < BROWSER_ROW_MISSING, -1, browser[ev_user])
     ev_plan = np.where(rng.random(m) < PLAN_ROW_MISSING, 2, plan[ev_user])
+
+    v = round(ALREADY_ACTIVE_PER_SCALE * scale) if already_active_rng is not None else 0
+    if v:
+        old = _already_active(already_active_rng, v, n)
+        if set(old["ids"].to_pylist()) & set(ids.to_pylist()):  # practically impossible
+            raise RuntimeError("id collision; use another seed")
+        ids = pa.concat_arrays([ids, old["ids"]])
+        os_ = np.concatenate([os_, old["os"]])
+        ev_user = np.concatenate([ev_user, old["user"]])
+        ts_us = np.concatenate([ts_us, old["ts_us"]])
+        ev_page = np.concatenate([ev_page, old["page"]])
+        ev_browser = np.concatenate([ev_browser, old["browser"]])
+        ev_plan = np.concatenate([ev_plan, old["plan"]])
+        srt = np.lexsort((ev_user, ts_us))
+        ev_user, ts_us, ev_page = ev_user[srt], ts_us[srt], ev_page[srt]
+        ev_browser, ev_plan = ev_browser[srt], ev_plan[srt]
+        m = len(ev_user)
     rows, n_dups = with_duplicates(rng, m, DUP_FRAC)
 
     truth = _truth(n, first, d_user, d_day, rb1, help1, used, plan, returns, eta, n_dups, len(rows))
+    truth["already_active"] = {
+        "users": v,
+        "note": "active before the export starts (their earlier days are not in it), so "
+        "their first day in the export is not their first active day; left out by a burn-in",
+        "days_between_active_days_mean": ALREADY_ACTIVE_GAP_MEAN,
+        "stay_in_export_mean_days": ALREADY_ACTIVE_STAY_MEAN,
+        "first_day_in_export_on_or_before_2024_01_30": int((old["first"] < FIRST_DAY + 30).sum())
+        if v
+        else 0,
+    }
     return PageEvents(
         ids=ids,
         user=ev_user,

@@ -1,0 +1,124 @@
+{{ config(materialized='table') }}
+
+{#
+    One row per user of every type: the first active day the data shows, the first day
+    of the export that user's activity comes from (the login export for accounts, the
+    page-event export for web-tool users, the customer's share/view export for its
+    clients), the account's signup day, and whether the first active day seen may not be
+    the user's real first: is_in_burn_in when it falls within
+    first_activity_burn_in_days of the export's start, unless the user is an account
+    that signed up on or after that start (its signup is a true registration date, so
+    nothing of it can precede the export). Users in the burn-in are left out of the
+    "first day" models (int_return_features, the aha tables).
+#}
+
+with
+
+user_days as (
+    select
+        user_key,
+        user_type,
+        user_id,
+        customer_code,
+        activity_date
+    from {{ ref('int_user_days_aggregated') }}
+),
+
+events as (
+    select
+        user_type,
+        customer_code,
+        activity_date
+    from {{ ref('int_activity_events_unioned') }}
+),
+
+shares as (
+    select
+        customer_code,
+        shared_at,
+        shared_date
+    from {{ ref('stg_share_view__activities') }}
+    where activity_type = 'SHARE' and not is_exact_duplicate
+),
+
+accounts as (
+    select
+        user_id,
+        created_at
+    from {{ ref('stg_product__users') }}
+    where not is_exact_duplicate
+),
+
+{# an export starts on its earliest record: any event of its users, and for a
+   customer's share/view export also the shares sent before its first view #}
+export_days as (
+    select
+        user_type,
+        customer_code,
+        activity_date
+    from events
+    union all
+    select
+        'client' as user_type,
+        customer_code,
+        coalesce(cast({{ to_report_time('shared_at') }} as date), shared_date) as activity_date
+    from shares
+),
+
+export_starts as (
+    select
+        user_type,
+        coalesce(customer_code, '') as export_key,
+        min(activity_date) as export_start_date
+    from export_days
+    where activity_date is not null
+    group by 1, 2
+),
+
+signups as (
+    select
+        cast(user_id as {{ dbt.type_string() }}) as user_id,
+        min(cast({{ to_report_time('created_at') }} as date)) as signup_date
+    from accounts
+    group by 1
+),
+
+firsts as (
+    select
+        user_key,
+        user_type,
+        user_id,
+        customer_code,
+        min(activity_date) as first_active_date
+    from user_days
+    group by 1, 2, 3, 4
+),
+
+final as (
+    select
+        firsts.user_key,
+        firsts.user_type,
+        firsts.user_id,
+        firsts.customer_code,
+        firsts.first_active_date,
+        export_starts.export_start_date,
+        signups.signup_date,
+        coalesce(signups.signup_date >= export_starts.export_start_date, false)
+            as is_signup_in_export,
+        firsts.first_active_date
+        < {{ dbt.dateadd('day', var('first_activity_burn_in_days'),
+            'export_starts.export_start_date') }}
+        and not coalesce(signups.signup_date >= export_starts.export_start_date, false)
+            as is_in_burn_in
+    from firsts
+    inner join export_starts
+        on
+            firsts.user_type = export_starts.user_type
+            and coalesce(firsts.customer_code, '') = export_starts.export_key
+    left join signups
+        on
+            firsts.user_type = 'account'
+            and firsts.user_id = signups.user_id
+)
+
+select * from final
