@@ -1,4 +1,5 @@
-"""Coefficients (odds ratios with bootstrap intervals) and permutation importances."""
+"""Odds ratios (Wald 95% intervals) of the model fitted to be read, the columns it left
+out and why, and the scoring families' permutation importances."""
 
 from uptake import ml
 

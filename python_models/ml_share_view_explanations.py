@@ -1,4 +1,5 @@
-"""Odds ratios with bootstrap intervals and permutation importances of the view models."""
+"""Odds ratios (Wald 95% intervals) of the model fitted to be read, the columns it left
+out and why, and the view models' permutation importances."""
 
 from uptake import ml, share_models
 

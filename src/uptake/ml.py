@@ -5,18 +5,20 @@ build, in the ``*_fit`` model), and the metrics, explanation and score models un
 fitted artifacts with :func:`metrics_frame`, :func:`explanations_frame` and
 :func:`score_latest`. Everything is deterministic for a seed.
 
-Two model families are compared on every fit: L1-regularised logistic regression (its
-coefficients read as odds ratios, with bootstrap intervals) and gradient-boosted trees.
+Two model families are compared on every fit: L1-regularised logistic regression (it
+scores) and gradient-boosted trees. The odds ratios of the explanation tables come from a
+third model fitted only to be read (:mod:`uptake.explain`); permutation importances of
+both families shuffle aliased features together.
 The split is by time: the earliest ``1 - test_fraction`` of the labelled rows (by
 ``spec.time_column``) train, the latest ones test; cross-validation on the training rows
 adds the spread of the AUC.
 
 Work stays bounded as data grows: when more than ``max_train_rows`` rows could train, a
-seeded random sample of that many fits, cross-validates and bootstraps (the metrics
-record ``rows_available`` and ``rows_trained_on``); permutation importances use a seeded
-sample of at most ``max_importance_rows`` test rows, and each bootstrap resample at most
-``max_bootstrap_rows`` rows (m out of n, intervals rescaled); every prediction over all
-rows runs in batches, and every fit runs on one thread (see :func:`one_thread`).
+seeded random sample of that many fits and cross-validates (the metrics record
+``rows_available`` and ``rows_trained_on``), and the explanation model fits on at most
+that many labelled rows; permutation importances use a seeded sample of at most
+``max_importance_rows`` test rows; every prediction over all rows runs in batches, and
+every fit runs on one thread (see :func:`one_thread`).
 
 Every table keeps its typed columns whatever the input holds (:mod:`uptake.frames`). A
 model that cannot be fitted (no rows, no known outcomes, too few of an outcome to
@@ -39,7 +41,6 @@ from sklearn.base import clone
 from sklearn.compose import ColumnTransformer
 from sklearn.ensemble import HistGradientBoostingClassifier
 from sklearn.impute import SimpleImputer
-from sklearn.inspection import permutation_importance
 from sklearn.linear_model import LogisticRegression, LogisticRegressionCV
 from sklearn.metrics import average_precision_score, brier_score_loss, log_loss, roc_auc_score
 from sklearn.model_selection import StratifiedKFold, cross_val_score
@@ -48,7 +49,7 @@ from sklearn.preprocessing import OneHotEncoder, StandardScaler
 from threadpoolctl import threadpool_limits
 
 import uptake
-from uptake import frames
+from uptake import explain, frames
 
 LOGISTIC = "l1_logistic_regression"
 BOOSTED = "gradient_boosted_trees"
@@ -278,35 +279,6 @@ def unfit_reason(y_train: np.ndarray, y_test: np.ndarray, folds: int) -> str | N
     return None
 
 
-def _bootstrap_coefficients(x: np.ndarray, y: np.ndarray, c: float, settings: Settings):
-    """Coefficients refitted on bootstrap resamples of the training rows. Beyond
-    max_bootstrap_rows rows, each resample draws that many rows (m out of n), at the C
-    that weighs m rows' loss as the fit weighed n; see :func:`_bootstrap_interval`."""
-    rng = np.random.default_rng(settings.seed)
-    n = len(y)
-    m = min(n, settings.max_bootstrap_rows)
-    draws = []
-    for _ in range(settings.bootstrap_samples):
-        rows = rng.integers(0, n, m)
-        if len(np.unique(y[rows])) < 2:
-            continue
-        model = LogisticRegression(penalty="l1", solver="liblinear", C=c * n / m, max_iter=500)
-        model.fit(x[rows], y[rows])
-        draws.append(model.coef_[0])
-    return np.array(draws), m
-
-
-def _bootstrap_interval(draws: np.ndarray, estimate: float, m: int, n: int):
-    """95% percentile interval. An m-out-of-n bootstrap spreads sqrt(n / m) times wider
-    than n out of n: its deviations from the estimate shrink by sqrt(m / n) (nothing
-    changes when m = n)."""
-    low, high = np.percentile(draws, [2.5, 97.5])
-    if m == n:
-        return low, high
-    shrink = np.sqrt(m / n)
-    return estimate + shrink * (low - estimate), estimate + shrink * (high - estimate)
-
-
 def _unlabelled_split(frame: pd.DataFrame, spec: Spec) -> dict:
     """Unlabelled rows as open (censored) and unknown (observable, outcome not in the data)."""
     if not spec.censored:
@@ -361,6 +333,7 @@ def _fit_group(frame: pd.DataFrame, spec: Spec, settings: Settings, group_value,
     else:
         reason = unfit_reason(y_train, y_test, settings.cv_folds)
     fitted = []
+    aliases = explain.aliased_groups(_prepare(train, spec), spec) if not reason else []
     for name, pipeline in _pipelines(spec, settings).items():
         metrics = {**base, "baseline_roc_auc": baseline, "status": reason or FITTED}
         if reason:
@@ -399,48 +372,24 @@ def _fit_group(frame: pd.DataFrame, spec: Spec, settings: Settings, group_value,
                 cohort_known_rows=int(cohort_known.sum()),
             )
         model = FittedModel(name, version, group_value, pipeline, metrics)
-        importance = permutation_importance(
+        # Aliased features (one to one, or equal) are shuffled together; see uptake.explain.
+        model.explanations += explain.permutation_importances(
             pipeline,
             _prepare(explained, spec),
             explained[spec.label].astype(int).to_numpy(),
-            scoring="roc_auc",
-            n_repeats=5,
-            random_state=settings.seed,
+            aliases,
+            repeats=5,
+            seed=settings.seed,
         )
-        for i, feature in enumerate(spec.features):
-            model.explanations.append(
-                {
-                    "feature": feature,
-                    "measure": "permutation_importance",
-                    "value": float(importance.importances_mean[i]),
-                    "std": float(importance.importances_std[i]),
-                }
-            )
         if name == LOGISTIC:
-            prepare, estimator = pipeline.named_steps["prepare"], pipeline.named_steps["model"]
-            names = prepare.get_feature_names_out()
-            coefficients = estimator.coef_[0]
-            draws, bootstrap_rows = _bootstrap_coefficients(
-                prepare.transform(x_train), y_train, float(estimator.C_[0]), settings
+            # Per-row factors count a category from its reference level (_top_factors).
+            pipeline.uptake_reference_levels = explain.reference_levels(x_train, spec)
+            # The odds ratios come from a model fitted to be read, on every labelled row
+            # of this group (at most max_train_rows), not from the L1 fit.
+            read = sample_rows(labelled, settings.max_train_rows, settings.seed)
+            model.explanations += explain.explained_fit(
+                _prepare(read, spec), read[spec.label].astype(int).to_numpy(), spec
             )
-            for j, feature in enumerate(names):
-                low, high = (
-                    _bootstrap_interval(draws[:, j], coefficients[j], bootstrap_rows, len(y_train))
-                    if len(draws)
-                    else (np.nan, np.nan)
-                )
-                model.explanations.append(
-                    {
-                        "feature": str(feature),
-                        "measure": "coefficient",
-                        "value": float(coefficients[j]),
-                        "odds_ratio": float(np.exp(coefficients[j])),
-                        "odds_ratio_low": float(np.exp(low)),
-                        "odds_ratio_high": float(np.exp(high)),
-                        "bootstrap_samples": len(draws),
-                        "bootstrap_rows": bootstrap_rows,
-                    }
-                )
         fitted.append(model)
     return fitted
 
@@ -572,14 +521,17 @@ def explanation_columns(spec: Spec) -> dict[str, str]:
         "odds_ratio": "double",
         "odds_ratio_low": "double",
         "odds_ratio_high": "double",
-        "bootstrap_samples": "bigint",
-        "bootstrap_rows": "bigint",
+        "reference": "varchar",
+        "unit": "varchar",
+        "note": "varchar",
+        "fitted_rows": "bigint",
     }
 
 
 def explanations_frame(fitted: list[FittedModel], spec: Spec) -> pd.DataFrame:
-    """Coefficients and permutation importances of the fitted models; none for a model
-    that was not fitted."""
+    """Permutation importances of the fitted models, and the odds ratios (and dropped
+    columns) of the explanation model (model_name explain.EXPLAINED, stored with the
+    logistic model); none for a model that was not fitted."""
     rows = []
     for model in fitted:
         for item in model.explanations:
@@ -591,16 +543,11 @@ def explanations_frame(fitted: list[FittedModel], spec: Spec) -> pd.DataFrame:
 
 
 def _top_factors(pipeline: Pipeline, x: pd.DataFrame, top: int) -> list[str]:
-    """The features that push each row's log-odds up the most (value x coefficient)."""
-    prepare, estimator = pipeline.named_steps["prepare"], pipeline.named_steps["model"]
-    names = np.asarray(prepare.get_feature_names_out())
-    contributions = prepare.transform(x) * estimator.coef_[0]
-    order = np.argsort(-contributions, axis=1)[:, :top]
-    factors = []
-    for row, columns in zip(contributions, order, strict=True):
-        kept = [f"{names[j]} (+{row[j]:.2f})" for j in columns if row[j] > 0]
-        factors.append("; ".join(kept) if kept else None)
-    return factors
+    """The features that push each row's log-odds up the most, each measured from a
+    stated reference (the mean, false, or the category's reference level): see
+    :func:`uptake.explain.top_factors`."""
+    references = getattr(pipeline, "uptake_reference_levels", None)
+    return explain.top_factors(pipeline, x, top, references)
 
 
 def score_columns(spec: Spec) -> dict[str, str]:

@@ -13,7 +13,7 @@ import pandas as pd
 import pytest
 from conftest import query, run_dbt
 
-from uptake import ml, share_models
+from uptake import explain, ml, share_models
 
 # Leakage tests change every login from CUTOFF on, and every page event from PAGE_CUTOFF on.
 CUTOFF = dt.date(2024, 1, 15)
@@ -117,14 +117,91 @@ def test_adoption_models_beat_their_baseline_and_tell_sooner_with_time(sample_db
     assert by_cutoff[1] > by_cutoff[0]
 
 
-def test_planted_adoption_effects_come_out(sample_db):
-    explanations = frame_of(sample_db, "marts.ml_adoption_explanations")
-    odds = explanations.query("measure == 'coefficient' and cutoff_days == 0").set_index("feature")
-    # Invited users adopt more often (planted odds ratio 2.5): interval above 1.
-    assert odds.loc["is_invited", "odds_ratio_low"] > 1
+def explained_odds(sample_db, table: str) -> pd.DataFrame:
+    """The coefficient and dropped rows of the model fitted to be read."""
+    explanations = frame_of(sample_db, f"marts.{table}")
+    return explanations[explanations.model_name == explain.EXPLAINED]
+
+
+def test_planted_adoption_effects_come_out(sample_db, sample_dir):
+    truth = pd.read_json(sample_dir / "GENERATOR.json", typ="series")["effects"]
+    planted = truth["adoption"]["latent_model"]
+    explained = explained_odds(sample_db, "ml_adoption_explanations")
+    odds = explained.query("measure == 'coefficient' and cutoff_days == 0").set_index("feature")
+    # Invited users adopt more often: the interval of the cut-off-0 fit (nothing else
+    # known yet but the signup attributes) holds the planted odds ratio, and is above 1.
+    invited = odds.loc["is_invited"]
+    assert invited["reference"] == "is_invited = false"
+    assert invited["odds_ratio_low"] < planted["invited_odds_ratio"] < invited["odds_ratio_high"]
+    assert invited["odds_ratio_low"] > 1
+    # Creation sources are read against the generator's reference, SIGNUP; the planted
+    # PERSONAL_PROJECTS effect (0.55) is below 1.
+    sources = odds[odds.index.str.startswith("creation_source = ")]
+    assert (sources["reference"] == "creation_source = SIGNUP").all()
+    personal = odds.loc["creation_source = PERSONAL_PROJECTS"]
+    log_odds = planted["creation_source_log_odds"]["PERSONAL_PROJECTS"]
+    assert personal["odds_ratio_low"] < np.exp(log_odds) < personal["odds_ratio_high"] < 1
     # The marketing drip has no effect (planted 1.0): its interval holds 1.
     drip = odds.loc["is_enabled_for_marketing_drip"]
     assert drip["odds_ratio_low"] <= 1 <= drip["odds_ratio_high"]
+    assert "export-time state" in drip["note"]
+
+
+def test_explanations_have_no_copies_and_name_their_references(sample_db):
+    features = frame_of(sample_db, "intermediate.int_adoption_features")
+    explained = explained_odds(sample_db, "ml_adoption_explanations")
+    numbers = [*ml.ADOPTION.numeric, *ml.ADOPTION.binary]
+    for cutoff, part in explained.groupby("cutoff_days"):
+        kept = part.query("measure == 'coefficient'")
+        # No two kept numeric or boolean features are perfectly correlated at a cut-off
+        # (on the rows the model can learn from there).
+        rows = features[(features.cutoff_days == cutoff) & ~features.is_adopted_before_cutoff]
+        rows = rows[rows[ml.ADOPTION.label].notna()]
+        columns = [f for f in numbers if f in set(kept["feature"])]
+        correlation = rows[columns].astype(float).corr().abs().to_numpy()
+        np.fill_diagonal(correlation, 0)
+        assert np.nanmax(correlation) < 0.999, cutoff
+        # Logins are one per active day: a copy, dropped, saying of what.
+        dropped = part.query("measure == 'dropped'").set_index("feature")["note"]
+        if cutoff > 0:
+            assert (
+                dropped["logins_before_cutoff"] == "equal to active_days_before_cutoff on every row"
+            )
+        # Every category is compared with a named level that has no row of its own.
+        categories = kept[kept.feature.str.contains(" = ")]
+        assert categories["reference"].str.contains(" = ").all()
+        assert not set(categories["reference"]) & set(kept["feature"])
+    # At cut-offs 1 and 3 the last window reaches back past signup: a copy.
+    for cutoff in (1, 3):
+        dropped = explained.query(f"measure == 'dropped' and cutoff_days == {cutoff}")
+        assert "active_days_in_last_window" in set(dropped["feature"])
+
+
+def test_explanation_intervals_are_wald_intervals_of_that_fit(sample_db):
+    for table in ("ml_adoption_explanations", "ml_return_explanations"):
+        kept = explained_odds(sample_db, table).query("measure == 'coefficient'")
+        assert len(kept)
+        assert (kept["odds_ratio_low"] < kept["odds_ratio"]).all()
+        assert (kept["odds_ratio"] < kept["odds_ratio_high"]).all()
+        # Not the L1 bootstrap's point mass at 0: no interval ends at exactly 1.
+        assert ((kept["odds_ratio_low"] != 1) & (kept["odds_ratio_high"] != 1)).all()
+        # exp(beta +- 1.96 se), nothing else.
+        low = np.exp(kept["value"] - explain.Z95 * kept["std"])
+        np.testing.assert_allclose(kept["odds_ratio_low"], low, rtol=1e-9)
+        assert kept["reference"].notna().all() and kept["unit"].notna().all()
+
+
+def test_customer_and_industry_are_permuted_together(sample_db):
+    explanations = frame_of(sample_db, "marts.ml_share_view_explanations")
+    importances = explanations.query("measure == 'permutation_importance'")
+    for name in ml.FAMILIES:
+        features = set(importances.query(f"model_name == '{name}'")["feature"])
+        assert "customer_code + industry" in features
+        assert not {"customer_code", "industry"} & features
+    # The explanation model keeps one of the two, and says the other is a copy.
+    dropped = explained_odds(sample_db, "ml_share_view_explanations").query("measure == 'dropped'")
+    industry = dropped[dropped.feature.str.startswith("industry = ")]
+    assert len(industry) and industry["note"].str.startswith("equal to customer_code = ").all()
 
 
 def test_planted_return_page_comes_out(sample_db, sample_dir):
@@ -133,12 +210,13 @@ def test_planted_return_page_comes_out(sample_db, sample_dir):
     truth = pd.read_json(sample_dir / "GENERATOR.json", typ="series")["effects"]["headline"]
     page = f"page_{truth['return_predictive_first_day_page']}_events"
     odds = (
-        frame_of(sample_db, "marts.ml_return_explanations")
+        explained_odds(sample_db, "ml_return_explanations")
         .query("measure == 'coefficient'")
         .set_index("feature")
     )
     assert odds.loc[page, "odds_ratio_low"] > 1
-    assert odds.loc[page, "odds_ratio"] == odds["odds_ratio"].max()
+    pages = odds[odds.index.str.startswith("page_")]
+    assert odds.loc[page, "odds_ratio"] == pages["odds_ratio"].max()
 
 
 def test_scored_tables_cover_every_entity(sample_db):
