@@ -56,6 +56,8 @@ SHARE_VIEW = ml.Spec(
     ),
     baseline="rm_prior_view_through_rate",
     censored="is_open",
+    decided="is_viewed_so_far",
+    horizon_end="window_end_at",
     key_types={"share_id": "varchar"},
 )
 
