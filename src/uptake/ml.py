@@ -78,6 +78,9 @@ class Spec:
     numeric: tuple[str, ...] = ()
     binary: tuple[str, ...] = ()
     baseline: str | None = None  # a column whose value alone is the baseline score
+    # a column that breaks the baseline's ties (e.g. a signup attribute where activity is
+    # still all 0): the baseline ranks by baseline first, then by this
+    baseline_tiebreak: str | None = None
     group: str | None = None  # fit one model per value of this column (e.g. cut-off)
     known: str | None = None  # rows whose outcome is already known (not fitted, not scored)
     # rows whose outcome the data cannot observe yet (e.g. a window still open): with it,
@@ -501,13 +504,23 @@ def _bootstrap_interval(draws: np.ndarray, estimate: float, m: int, n: int):
 
 
 def _baseline_score(train: pd.DataFrame, test: pd.DataFrame, spec: Spec) -> np.ndarray:
-    """The baseline's score on the test rows: the baseline column alone, a missing value
-    read as the training rows' mean (0 without a baseline: every row tied)."""
+    """The baseline's score on the test rows: the baseline column (its ties broken by
+    baseline_tiebreak, where the spec has one), a missing value read as the training
+    rows' mean (0 without a baseline: every row tied)."""
     if not spec.baseline:
         return np.zeros(len(test))
-    fill = pd.to_numeric(train[spec.baseline]).mean()
-    score = pd.to_numeric(test[spec.baseline]).astype(float)
-    return score.fillna(0.0 if pd.isna(fill) else fill).to_numpy()
+
+    def column(name: str) -> pd.Series:
+        fill = pd.to_numeric(train[name]).astype(float).mean()
+        values = pd.to_numeric(test[name]).astype(float)
+        return values.fillna(0.0 if pd.isna(fill) else fill)
+
+    score = column(spec.baseline)
+    if spec.baseline_tiebreak and len(test):
+        first = score.rank(method="dense")
+        then = column(spec.baseline_tiebreak).rank(method="dense")
+        score = first * (then.max() + 1) + then
+    return score.to_numpy()
 
 
 def _unlabelled_split(frame: pd.DataFrame, spec: Spec) -> dict:
@@ -996,6 +1009,7 @@ ADOPTION = Spec(
         "is_enabled_for_marketing_drip",
     ),
     baseline="active_days_before_cutoff",
+    baseline_tiebreak="is_invited",
     group="cutoff_days",
     known="is_adopted_before_cutoff",
     decided="is_adopted_so_far",

@@ -170,7 +170,10 @@ def test_share_view_models_with_too_few_shares_and_views():
             # one viewed share: too few to cross-validate any model
             spec.label: [i == 0 for i in range(n)],
         }
-    ).assign(customer_code=lambda f: np.where(f.index % 2, "A", "B"))
+    ).assign(
+        customer_code=lambda f: np.where(f.index % 2, "A", "B"),
+        window_end_at=lambda f: f["shared_at"] + pd.Timedelta(days=7),
+    )
     for frame in (shares, shares.iloc[:0]):
         transfer = share_models.transfer_matrix(frame, FAST)
         assert len(transfer) == 0
@@ -180,6 +183,7 @@ def test_share_view_models_with_too_few_shares_and_views():
     views = pd.DataFrame(
         {
             "view_id": range(n),
+            "viewed_at": pd.Timestamp("2024-01-01") + pd.to_timedelta(np.arange(n), "h"),
             share_models.TIME_TARGET: rng.normal(size=n),
             **{c: "x" for c in columns["categorical"]},
             **{c: rng.normal(size=n) for c in columns["numeric"]},
