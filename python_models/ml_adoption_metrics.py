@@ -6,4 +6,7 @@ from uptake import ml
 def model(dbt, session):
     dbt.config(materialized="table", schema="marts")
     fitted = ml.load_artifacts(dbt.ref("ml_adoption_fit").df())
-    return ml.metrics_frame(fitted, ml.ADOPTION)
+    spec = ml.ADOPTION
+    # Who the scored table holds and who it leaves out as decided, as of this build.
+    features = dbt.ref("int_adoption_features").project(", ".join(ml.population_columns(spec))).df()
+    return ml.metrics_frame(fitted, spec, features)

@@ -1,4 +1,5 @@
-"""Every web-tool user scored from the first active day: will the user come back?"""
+"""Every web-tool user whose return is not known yet (not back yet, horizon running), scored
+from the first active day: will the user come back?"""
 
 import pandas as pd
 
@@ -7,13 +8,11 @@ from uptake import ml
 
 def model(dbt, session):
     dbt.config(materialized="table", schema="marts")
-    meta = dbt.config.get("meta") or {}
     fitted = ml.load_artifacts(dbt.ref("ml_return_fit").df())
     features = dbt.ref("int_return_features").df()
     return ml.score_latest(
         features,
         fitted,
         ml.return_spec(list(features.columns)),
-        band=(float(meta["band_low"]), float(meta["band_high"])),
         scored_at=pd.Timestamp.now(tz="UTC").tz_localize(None).floor("s"),
     )

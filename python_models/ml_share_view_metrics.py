@@ -6,4 +6,9 @@ from uptake import ml, share_models
 def model(dbt, session):
     dbt.config(materialized="table", schema="marts")
     fitted = ml.load_artifacts(dbt.ref("ml_share_view_fit").df())
-    return ml.metrics_frame(fitted, share_models.SHARE_VIEW)
+    spec = share_models.SHARE_VIEW
+    # Who the scored table holds and who it leaves out as decided, as of this build.
+    features = (
+        dbt.ref("int_share_view_features").project(", ".join(ml.population_columns(spec))).df()
+    )
+    return ml.metrics_frame(fitted, spec, features)

@@ -1,4 +1,5 @@
-"""Every open share (its viewing window not over at the end of the data) scored."""
+"""Every open share not viewed so far (its viewing window not over at the end of the data)
+scored."""
 
 import pandas as pd
 
@@ -7,13 +8,11 @@ from uptake import ml, share_models
 
 def model(dbt, session):
     dbt.config(materialized="table", schema="marts")
-    meta = dbt.config.get("meta") or {}
     fitted = ml.load_artifacts(dbt.ref("ml_share_view_fit").df())
     features = dbt.ref("int_share_view_features").df()
     return ml.score_latest(
-        features[features["is_open"]],
+        features,
         fitted,
         share_models.SHARE_VIEW,
-        band=(float(meta["band_low"]), float(meta["band_high"])),
         scored_at=pd.Timestamp.now(tz="UTC").tz_localize(None).floor("s"),
     )

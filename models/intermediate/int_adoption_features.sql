@@ -3,13 +3,15 @@
 {#
     One row per account and cut-off (var adoption_cutoff_days: days after signup) that
     the data reaches. Accounts that adopted before the cut-off are flagged
-    (is_adopted_before_cutoff): the models train and score only the others, and the
-    "whole cohort" AUC counts them as known. Each row holds what was
-    known strictly before the cut-off day, and the label "adopts within
+    (is_adopted_before_cutoff): the models train and test only the others. Each row
+    holds what was known strictly before the cut-off day, and the label "adopts within
     adoption_horizon_days of signup" (null when the horizon lies beyond the data; such
-    rows are scored, not trained on). Point in time: activity, the org's adoption and
-    the inviter's adoption count only before cutoff_date. last_session_creation_time
-    records the future and is never used.
+    rows are not trained on, and scored at the account's latest cut-off unless
+    is_adopted_so_far: adopted by the end of the data). horizon_end_date is the last day
+    the label looks at. is_adopted_so_far and horizon_end_date are not features: they
+    say which rows are decided and when a label is settled. Point in time: activity, the
+    org's adoption and the inviter's adoption count only before cutoff_date.
+    last_session_creation_time records the future and is never used.
 #}
 
 {% set public_domains = "'" ~ var('public_email_domains') | join("', '") ~ "'" %}
@@ -231,6 +233,8 @@ final as (
         coalesce(activity_before_cutoff.logins, 0) as logins_before_cutoff,
         {{ dbt.datediff('activity_before_cutoff.last_active_date', 'eligible.cutoff_date', 'day') }}
             as days_since_last_active,
+        eligible.horizon_end_date,
+        eligible.adopted_on is not null as is_adopted_so_far,
         case
             when eligible.horizon_end_date > eligible.data_end_date then null
             else coalesce(eligible.days_to_adoption < {{ var('adoption_horizon_days') }}, false)

@@ -7,7 +7,9 @@
     device, plan, hour and weekday of the first event, events and distinct pages, and
     the events on each page), and the label "comes back on another day within
     return_horizon_days" (null when the horizon lies beyond the data; such users are
-    scored, not trained on). Only the first active day feeds a feature.
+    not trained on, and scored unless has_returned_so_far: back by the end of the data).
+    horizon_end_date is the last day the label looks at. Only the first active day feeds
+    a feature (horizon_end_date and has_returned_so_far are not features).
 #}
 
 {% set pages_query %}
@@ -124,6 +126,9 @@ final as (
         {%- for page in pages %}
             first_day_summary.page_{{ page | replace(' ', '_') }}_events,
         {%- endfor %}
+        cast({{ dbt.dateadd('day', var('return_horizon_days'),
+            'first_days.first_active_date') }} as date) as horizon_end_date,
+        returns.return_date is not null as has_returned_so_far,
         case
             when
                 cast({{ dbt.dateadd('day', var('return_horizon_days'),

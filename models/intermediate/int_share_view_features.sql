@@ -6,9 +6,10 @@
     RM's earlier shares and how many of them had been viewed by then, the client's
     earlier shares and views, and the title's earlier views count only what happened
     strictly before shared_at. The label is null while the window is still open at the
-    end of the customer's data (an open share: scored, not trained on), and when the
-    export says viewed but neither a linked view nor the last activity dates the first
-    view.
+    end of the customer's data, viewed yet or not (an open share: not trained on; scored
+    while is_viewed_so_far is false), and when the export says viewed but neither a
+    linked view nor the last activity dates the first view. window_end_at is when the
+    label is settled (training stops one window before the test period).
 #}
 
 with
@@ -191,10 +192,13 @@ final as (
         coalesce(client_shares.client_prior_shares, 0) as client_prior_shares,
         coalesce(client_views.client_prior_views, 0) as client_prior_views,
         coalesce(title_views.title_prior_views, 0) as title_prior_views,
+        window_ends.window_end_at,
         window_ends.window_end_at > window_ends.data_end_at as is_open,
+        coalesce(window_ends.is_viewed, false)
+        or window_ends.first_view_at is not null as is_viewed_so_far,
         case
-            when window_ends.first_view_at <= window_ends.window_end_at then true
             when window_ends.window_end_at > window_ends.data_end_at then null
+            when window_ends.first_view_at <= window_ends.window_end_at then true
             when not window_ends.is_viewed then false
             when window_ends.first_view_at > window_ends.window_end_at then false
             when window_ends.last_activity_at <= window_ends.window_end_at then true

@@ -2,16 +2,21 @@
 
 The dbt Python models stay thin: they read a feature table, call :func:`fit` (once per
 build, in the ``*_fit`` model), and the metrics, explanation and score models unpack the
-fitted artifacts with :func:`metrics_frame`, :func:`explanations_frame` and
-:func:`score_latest`. Everything is deterministic for a seed.
+fitted artifacts with :func:`metrics_frame`, :func:`calibration_frame`,
+:func:`explanations_frame` and :func:`score_latest`. Everything is deterministic for a seed.
 
 Two model families are compared on every fit: L1-regularised logistic regression (it
 scores) and gradient-boosted trees. The odds ratios of the explanation tables come from a
 third model fitted only to be read (:mod:`uptake.explain`); permutation importances of
 both families shuffle aliased features together.
 The split is by time: the earliest ``1 - test_fraction`` of the labelled rows (by
-``spec.time_column``) train, the latest ones test; cross-validation on the training rows
-adds the spread of the AUC.
+``spec.time_column``) train, the latest ones test, and a training row keeps its label
+only when its horizon (``spec.horizon_end``) ends before the test period starts (an
+embargo). The test ROC AUC comes with paired bootstrap intervals, the baseline's and the
+gain over it; calibration in the large, the calibration slope and a reliability table
+back any calibration claim. Cross-validation on the training rows runs in expanding
+windows in time order, with the same embargo. Scores go only to entities whose outcome
+is still open (:func:`score_population`), with deciles and an on-the-fence band per model.
 
 Work stays bounded as data grows: when more than ``max_train_rows`` rows could train, a
 seeded random sample of that many fits and cross-validates (the metrics record
@@ -74,12 +79,21 @@ class Spec:
     numeric: tuple[str, ...] = ()
     binary: tuple[str, ...] = ()
     baseline: str | None = None  # a column whose value alone is the baseline score
+    # a column that breaks the baseline's ties (e.g. a signup attribute where activity is
+    # still all 0): the baseline ranks by baseline first, then by this
+    baseline_tiebreak: str | None = None
     group: str | None = None  # fit one model per value of this column (e.g. cut-off)
     known: str | None = None  # rows whose outcome is already known (not fitted, not scored)
     # rows whose outcome the data cannot observe yet (e.g. a window still open): with it,
     # the metrics split the unlabelled rows into open_rows and unknown_label_rows (closed,
     # yet the data cannot say the outcome; left out of training rather than guessed)
     censored: str | None = None
+    # an unlabelled row whose outcome the data already shows (e.g. adopted after the
+    # cut-off, before the end of the data): decided, so never scored
+    decided: str | None = None
+    # when a row's label is settled (its horizon ends): a row trains only when this is
+    # before the test period starts (an embargo of one horizon), see :func:`_fit_group`
+    horizon_end: str | None = None
     # SQL types of the key columns in the scored table (not part of the model version)
     key_types: Mapping[str, str] = field(default_factory=dict, compare=False)
 
@@ -100,6 +114,15 @@ MAX_IMPORTANCE_ROWS = 10_000
 # a few thousandths.
 MAX_EVAL_ROWS = 100_000
 MAX_BOOTSTRAP_ROWS = 10_000
+# Paired bootstrap resamples of the test rows behind the AUC intervals (dbt var
+# ml_auc_bootstrap_samples); each costs a pass over at most max_eval_rows rows.
+AUC_BOOTSTRAP_SAMPLES = 200
+# The on-the-fence band: these quantiles of each model's probabilities on its own test
+# rows (dbt var on_the_fence_quantiles). Above the median, below the top decile: more
+# likely than most to adopt, not yet near-certain.
+FENCE_QUANTILES = (0.5, 0.9)
+# Bins of the reliability table (equal numbers of test rows, by predicted probability).
+CALIBRATION_BINS = 10
 # Rows per batch when predicting over a whole table: memory stays flat as rows grow.
 BATCH_ROWS = 100_000
 
@@ -143,6 +166,8 @@ class Settings:
     max_importance_rows: int = MAX_IMPORTANCE_ROWS
     max_bootstrap_rows: int = MAX_BOOTSTRAP_ROWS
     max_eval_rows: int = MAX_EVAL_ROWS
+    auc_bootstrap_samples: int = AUC_BOOTSTRAP_SAMPLES
+    fence_quantiles: tuple[float, float] = FENCE_QUANTILES
 
 
 @dataclass
@@ -153,6 +178,8 @@ class FittedModel:
     pipeline: Pipeline | None
     metrics: dict
     explanations: list[dict] = field(default_factory=list)
+    # the reliability table: one dict per bin of test rows (see calibration_frame)
+    calibration: list[dict] = field(default_factory=list)
 
 
 def model_version(spec: Spec, settings: Settings) -> str:
@@ -279,6 +306,195 @@ def unfit_reason(y_train: np.ndarray, y_test: np.ndarray, folds: int) -> str | N
     return None
 
 
+def embargoed(train: pd.DataFrame, spec: Spec, boundary) -> pd.Series:
+    """Which training rows keep their label: those whose horizon ends before the test
+    period starts (``boundary``), so that no training label is observed in the test
+    period. All of them when the spec has no horizon_end."""
+    if not spec.horizon_end or not len(train):
+        return pd.Series(True, index=train.index)
+    return pd.to_datetime(train[spec.horizon_end]) < boundary
+
+
+def time_folds(frame: pd.DataFrame, spec: Spec, folds: int) -> list[tuple[np.ndarray, np.ndarray]]:
+    """Expanding-window folds over the rows in time order: the time range is cut at
+    quantiles into folds + 1 blocks (rows of one time value stay together); fold k tests
+    block k + 1 and trains on the earlier rows whose horizon ended before that block
+    starts (the same embargo as the test split). Positions into ``frame``; a fold whose
+    training or test rows lack an outcome is left out."""
+    if not len(frame):
+        return []
+    times = pd.to_datetime(frame[spec.time_column]).reset_index(drop=True)
+    y = frame[spec.label].astype(int).to_numpy()
+    edges = [times.quantile(q) for q in np.linspace(0, 1, folds + 2)[1:-1]]
+    result = []
+    for k, start in enumerate(edges):
+        end = edges[k + 1] if k + 1 < len(edges) else None
+        test = (times >= start) & (times < end if end is not None else True)
+        train = (times < start) & embargoed(frame, spec, start).to_numpy()
+        train_rows, test_rows = np.flatnonzero(train), np.flatnonzero(test)
+        if len(np.unique(y[train_rows])) == 2 and len(np.unique(y[test_rows])) == 2:
+            result.append((train_rows, test_rows))
+    return result
+
+
+def _weighted_auc(y: np.ndarray, order: np.ndarray, ties: np.ndarray, weights: np.ndarray):
+    """ROC AUC with row weights (bootstrap counts), given the rows sorted by score
+    (``order``) and each sorted row's tie group (``ties``): positives' weight times the
+    negatives' weight ranked below them (half at equal scores), over both totals."""
+    w = weights[order]
+    positive = np.bincount(ties, w * y[order])
+    negative = np.bincount(ties, w * (1 - y[order]))
+    total = positive.sum() * negative.sum()
+    if total == 0:
+        return np.nan
+    below = np.cumsum(negative) - negative
+    return float(np.sum(positive * (below + 0.5 * negative)) / total)
+
+
+def paired_auc_bootstrap(
+    y: np.ndarray, scores: list[np.ndarray], samples: int, seed: int
+) -> np.ndarray:
+    """The ROC AUC of each score on ``samples`` bootstrap resamples of the rows, the same
+    resamples for every score (paired: differences keep their correlation). One row per
+    resample in which both outcomes occur, one column per score; each resample is one
+    weighted pass over the rows (sorted once)."""
+    y = np.asarray(y, dtype=float)
+    sorted_scores = []
+    for score in scores:
+        order = np.argsort(score, kind="stable")
+        ordered = np.asarray(score, dtype=float)[order]
+        ties = np.concatenate([[0], np.cumsum(ordered[1:] != ordered[:-1])]).astype(int)
+        sorted_scores.append((order, ties))
+    rng = np.random.default_rng(seed)
+    n = len(y)
+    draws = []
+    for _ in range(samples if n else 0):
+        weights = np.bincount(rng.integers(0, n, n), minlength=n).astype(float)
+        positives = float(np.sum(weights * y))
+        if positives == 0 or positives == weights.sum():
+            continue
+        draws.append([_weighted_auc(y, o, t, weights) for o, t in sorted_scores])
+    return np.array(draws).reshape(-1, len(scores))
+
+
+def _percentiles(values: np.ndarray) -> tuple[float, float]:
+    if not len(values):
+        return float("nan"), float("nan")
+    low, high = np.percentile(values, [2.5, 97.5])
+    return float(low), float(high)
+
+
+def auc_intervals(
+    y: np.ndarray, probability: np.ndarray, baseline: np.ndarray, settings: Settings
+) -> dict:
+    """95% paired-bootstrap percentile intervals of the model's ROC AUC, the baseline's,
+    and the gain (model - baseline), over the test rows (a seeded sample of at most
+    max_eval_rows of them)."""
+    rows = np.arange(len(y))
+    if len(rows) > settings.max_eval_rows:
+        rng = np.random.default_rng(settings.seed)
+        rows = np.sort(rng.choice(len(y), settings.max_eval_rows, replace=False))
+    draws = paired_auc_bootstrap(
+        y[rows], [probability[rows], baseline[rows]], settings.auc_bootstrap_samples, settings.seed
+    )
+    model_low, model_high = _percentiles(draws[:, 0])
+    base_low, base_high = _percentiles(draws[:, 1])
+    gain_low, gain_high = _percentiles(draws[:, 0] - draws[:, 1])
+    return {
+        "roc_auc_low": model_low,
+        "roc_auc_high": model_high,
+        "baseline_roc_auc_low": base_low,
+        "baseline_roc_auc_high": base_high,
+        "roc_auc_gain_low": gain_low,
+        "roc_auc_gain_high": gain_high,
+        "auc_bootstrap_samples": len(draws),
+        "auc_bootstrap_rows": len(rows),
+    }
+
+
+def _logit(probability: np.ndarray) -> np.ndarray:
+    p = np.clip(probability, 1e-9, 1 - 1e-9)
+    return np.log(p / (1 - p))
+
+
+def calibration(y: np.ndarray, probability: np.ndarray) -> dict:
+    """Calibration of probabilities on labelled rows. In the large: the intercept a of
+    logit P(y) = a + logit(p) (0 when the mean probability matches the outcome rate;
+    above 0 when the model predicts too low). Slope: b of logit P(y) = c + b logit(p)
+    (1 when the spread is right; below 1 when probabilities are too extreme)."""
+    if len(np.unique(y)) < 2:
+        return {"mean_probability": float(np.mean(probability)) if len(y) else np.nan}
+    z = _logit(probability)
+    intercept = 0.0
+    for _ in range(50):  # Newton steps for the intercept with logit(p) as offset
+        fitted = 1 / (1 + np.exp(-(intercept + z)))
+        step = np.sum(y - fitted) / max(np.sum(fitted * (1 - fitted)), 1e-12)
+        intercept += step
+        if abs(step) < 1e-10:
+            break
+    slope = LogisticRegression(penalty=None, max_iter=1000).fit(z.reshape(-1, 1), y)
+    return {
+        "mean_probability": float(np.mean(probability)),
+        "calibration_in_the_large": float(intercept),
+        "calibration_slope": float(slope.coef_[0][0]),
+    }
+
+
+def reliability_bins(y: np.ndarray, probability: np.ndarray, bins: int = CALIBRATION_BINS):
+    """The reliability table: test rows in ``bins`` bins of (nearly) equal size by
+    predicted probability; per bin its probability range, mean probability, observed
+    rate and that rate's 95% Wilson interval."""
+    n = len(y)
+    if not n:
+        return []
+    ranks = pd.Series(probability).rank(method="first").to_numpy()
+    which = np.ceil(ranks / n * bins).astype(int).clip(1, bins)
+    rows = []
+    for b in range(1, bins + 1):
+        inside = which == b
+        m = int(inside.sum())
+        if not m:
+            continue
+        k = int(y[inside].sum())
+        rate, z = k / m, 1.959964
+        centre = (rate + z * z / (2 * m)) / (1 + z * z / m)
+        half = z * np.sqrt(rate * (1 - rate) / m + z * z / (4 * m * m)) / (1 + z * z / m)
+        rows.append(
+            {
+                "bin": b,
+                "rows": m,
+                "positives": k,
+                "probability_min": float(probability[inside].min()),
+                "probability_max": float(probability[inside].max()),
+                "mean_probability": float(probability[inside].mean()),
+                "observed_rate": rate,
+                "observed_rate_low": float(max(0.0, centre - half)),
+                "observed_rate_high": float(min(1.0, centre + half)),
+            }
+        )
+    return rows
+
+
+def _baseline_score(train: pd.DataFrame, test: pd.DataFrame, spec: Spec) -> np.ndarray:
+    """The baseline's score on the test rows: the baseline column (its ties broken by
+    baseline_tiebreak, where the spec has one), a missing value read as the training
+    rows' mean (0 without a baseline: every row tied)."""
+    if not spec.baseline:
+        return np.zeros(len(test))
+
+    def column(name: str) -> pd.Series:
+        fill = pd.to_numeric(train[name]).astype(float).mean()
+        values = pd.to_numeric(test[name]).astype(float)
+        return values.fillna(0.0 if pd.isna(fill) else fill)
+
+    score = column(spec.baseline)
+    if spec.baseline_tiebreak and len(test):
+        first = score.rank(method="dense")
+        then = column(spec.baseline_tiebreak).rank(method="dense")
+        score = first * (then.max() + 1) + then
+    return score.to_numpy()
+
+
 def _unlabelled_split(frame: pd.DataFrame, spec: Spec) -> dict:
     """Unlabelled rows as open (censored) and unknown (observable, outcome not in the data)."""
     if not spec.censored:
@@ -293,13 +509,14 @@ def _unlabelled_split(frame: pd.DataFrame, spec: Spec) -> dict:
 
 def _fit_group(frame: pd.DataFrame, spec: Spec, settings: Settings, group_value, version: str):
     known = frame[spec.known].astype(bool) if spec.known else pd.Series(False, frame.index)
-    cohort = frame[frame[spec.label].notna()]
     frame = frame[~known]
     labelled = frame[frame[spec.label].notna()]
     train, test = time_split(labelled, spec.time_column, settings.test_fraction)
     boundary = pd.to_datetime(test[spec.time_column]).min()
-    cohort_test = cohort[pd.to_datetime(cohort[spec.time_column]) >= boundary]
-    cohort_known = known.loc[cohort_test.index].to_numpy()
+    # Embargo: a training row's label must be settled before the test period starts.
+    settled = embargoed(train, spec, boundary)
+    embargo_rows = int((~settled).sum())
+    train = train[settled]
     rows_available = len(train)
     train = sample_rows(train, settings.max_train_rows, settings.seed)
     # Permutation importances re-predict the test rows features x repeats times.
@@ -309,6 +526,7 @@ def _fit_group(frame: pd.DataFrame, spec: Spec, settings: Settings, group_value,
     base = {
         "rows_available": rows_available,
         "rows_trained_on": len(train),
+        "embargo_rows": embargo_rows,
         "train_rows": len(train),
         "test_rows": len(test),
         "scorable_rows": len(frame),
@@ -323,11 +541,8 @@ def _fit_group(frame: pd.DataFrame, spec: Spec, settings: Settings, group_value,
         "max_train_rows": settings.max_train_rows,
         "importance_rows": len(explained),
     }
-    baseline = (
-        _auc(y_test, pd.to_numeric(test[spec.baseline]).fillna(0).to_numpy())
-        if spec.baseline
-        else 0.5
-    )
+    baseline_score = _baseline_score(train, test, spec)
+    baseline = _auc(y_test, baseline_score) if spec.baseline else 0.5
     if len(frame) == 0:
         reason = "not fitted: no rows to learn from (the feature table is empty)"
     else:
@@ -349,29 +564,32 @@ def _fit_group(frame: pd.DataFrame, spec: Spec, settings: Settings, group_value,
             checked.set_params(
                 model=LogisticRegression(penalty="l1", solver="liblinear", C=chosen, max_iter=500)
             )
-        folds = StratifiedKFold(settings.cv_folds, shuffle=True, random_state=settings.seed)
-        cv = cross_val_score(checked, x_train, y_train, cv=folds, scoring="roc_auc")
+        # Forecasting, as the test split does: expanding windows in time order.
+        folds = time_folds(train, spec, settings.cv_folds)
+        cv = (
+            cross_val_score(checked, x_train, y_train, cv=folds, scoring="roc_auc")
+            if folds
+            else np.array([np.nan])
+        )
         probability = predict_proba(pipeline, test, spec)
+        roc_auc = _auc(y_test, probability)
+        low, high = settings.fence_quantiles
         metrics.update(
-            roc_auc=_auc(y_test, probability),
+            roc_auc=roc_auc,
+            roc_auc_gain=roc_auc - baseline,
+            **auc_intervals(y_test, probability, baseline_score, settings),
             pr_auc=float(average_precision_score(y_test, probability)),
             log_loss=float(log_loss(y_test, probability, labels=[0, 1])),
             brier_score=float(brier_score_loss(y_test, probability)),
+            **calibration(y_test, probability),
+            cv_folds=len(folds),
             cv_roc_auc_mean=float(cv.mean()),
             cv_roc_auc_std=float(cv.std()),
+            on_the_fence_low=float(np.quantile(probability, low)),
+            on_the_fence_high=float(np.quantile(probability, high)),
         )
-        if spec.known:
-            # The whole test cohort ranked at this cut-off: outcomes already known count
-            # as certain, the others get the model's probability.
-            cohort_score = np.ones(len(cohort_test))
-            unknown = ~cohort_known
-            cohort_score[unknown] = predict_proba(pipeline, cohort_test[unknown], spec)
-            metrics.update(
-                cohort_roc_auc=_auc(cohort_test[spec.label].astype(int).to_numpy(), cohort_score),
-                cohort_rows=len(cohort_test),
-                cohort_known_rows=int(cohort_known.sum()),
-            )
         model = FittedModel(name, version, group_value, pipeline, metrics)
+        model.calibration = reliability_bins(y_test, probability)
         # Aliased features (one to one, or equal) are shuffled together; see uptake.explain.
         model.explanations += explain.permutation_importances(
             pipeline,
@@ -463,11 +681,14 @@ def metrics_columns(spec: Spec) -> dict[str, str]:
         "status": "varchar",
         "rows_available": "bigint",
         "rows_trained_on": "bigint",
+        "embargo_rows": "bigint",
         "train_rows": "bigint",
         "test_rows": "bigint",
         "scorable_rows": "bigint",
         "unlabelled_rows": "bigint",
         **({"open_rows": "bigint", "unknown_label_rows": "bigint"} if spec.censored else {}),
+        "scored_rows": "bigint",
+        "decided_rows_left_out": "bigint",
         "train_start": "timestamp",
         "train_end": "timestamp",
         "test_start": "timestamp",
@@ -477,34 +698,94 @@ def metrics_columns(spec: Spec) -> dict[str, str]:
         "max_train_rows": "bigint",
         "importance_rows": "bigint",
         "baseline_roc_auc": "double",
+        "baseline_roc_auc_low": "double",
+        "baseline_roc_auc_high": "double",
         "roc_auc": "double",
+        "roc_auc_low": "double",
+        "roc_auc_high": "double",
+        "roc_auc_gain": "double",
+        "roc_auc_gain_low": "double",
+        "roc_auc_gain_high": "double",
+        "auc_bootstrap_samples": "bigint",
+        "auc_bootstrap_rows": "bigint",
         "pr_auc": "double",
         "log_loss": "double",
         "brier_score": "double",
+        "mean_probability": "double",
+        "calibration_in_the_large": "double",
+        "calibration_slope": "double",
+        "cv_folds": "bigint",
         "cv_roc_auc_mean": "double",
         "cv_roc_auc_std": "double",
+        "on_the_fence_low": "double",
+        "on_the_fence_high": "double",
     }
-    if spec.known:
-        columns |= {
-            "cohort_roc_auc": "double",
-            "cohort_rows": "bigint",
-            "cohort_known_rows": "bigint",
-        }
     return columns
 
 
-def metrics_frame(fitted: list[FittedModel], spec: Spec) -> pd.DataFrame:
+def metrics_frame(
+    fitted: list[FittedModel], spec: Spec, features: pd.DataFrame | None = None
+) -> pd.DataFrame:
     """One row per model (and group), fitted or not: held-out quality, or in status why
     the model was not fitted. (A fit stored before status existed reads as fitted when it
-    has a pipeline.)"""
+    has a pipeline.) With the feature table, the scoring model's rows also say how many
+    entities the scored table holds from it (scored_rows) and how many whose latest row
+    falls to it were left out as already decided (decided_rows_left_out); see
+    :func:`score_population`."""
+    counts: dict = {}
+    if features is not None:
+        undecided, decided = score_population(features, spec)
+        for name, rows in (("scored_rows", undecided), ("decided_rows_left_out", decided)):
+            by_group = rows.groupby(spec.group).size() if spec.group else {None: len(rows)}
+            for value, count in dict(by_group).items():
+                counts.setdefault(value, {})[name] = int(count)
     rows = []
     for model in fitted:
         row = {"model_name": model.model_name, "model_version": model.model_version}
         if spec.group:
             row[spec.group] = model.group_value
         status = FITTED if model.pipeline is not None else "not fitted"
-        rows.append({**row, "status": status, **model.metrics})
+        row = {**row, "status": status, **model.metrics}
+        if features is not None and model.model_name == SCORING_MODEL:
+            found = counts.get(model.group_value, {})
+            scored = found.get("scored_rows", 0) if model.pipeline is not None else 0
+            row |= {
+                "scored_rows": scored,
+                "decided_rows_left_out": found.get("decided_rows_left_out", 0),
+            }
+        rows.append(row)
     return frames.typed(pd.DataFrame(rows), metrics_columns(spec))
+
+
+def calibration_columns(spec: Spec) -> dict[str, str]:
+    """The calibration table's columns: one row per model (and group) and bin."""
+    return {
+        "model_name": "varchar",
+        "model_version": "varchar",
+        **_group_columns(spec),
+        "bin": "bigint",
+        "rows": "bigint",
+        "positives": "bigint",
+        "probability_min": "double",
+        "probability_max": "double",
+        "mean_probability": "double",
+        "observed_rate": "double",
+        "observed_rate_low": "double",
+        "observed_rate_high": "double",
+    }
+
+
+def calibration_frame(fitted: list[FittedModel], spec: Spec) -> pd.DataFrame:
+    """The reliability table of every fitted model: its test rows in bins by predicted
+    probability (see :func:`reliability_bins`); none for a model not fitted."""
+    rows = []
+    for model in fitted:
+        for item in getattr(model, "calibration", None) or []:
+            row = {"model_name": model.model_name, "model_version": model.model_version}
+            if spec.group:
+                row[spec.group] = model.group_value
+            rows.append({**row, **item})
+    return frames.typed(pd.DataFrame(rows), calibration_columns(spec))
 
 
 def explanation_columns(spec: Spec) -> dict[str, str]:
@@ -565,24 +846,52 @@ def score_columns(spec: Spec) -> dict[str, str]:
     }
 
 
+def _flag(frame: pd.DataFrame, column: str | None) -> pd.Series:
+    if not column:
+        return pd.Series(False, index=frame.index)
+    return frame[column].astype("boolean").fillna(False).astype(bool)
+
+
+def population_columns(spec: Spec) -> list[str]:
+    """The feature-table columns that :func:`score_population` reads."""
+    flags = [spec.label, spec.censored, spec.known, spec.decided]
+    return [*spec.key, *[c for c in flags if c]]
+
+
+def score_population(frame: pd.DataFrame, spec: Spec) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The rows to score and the rows left out as decided. Each entity's latest row
+    first (its latest group value, e.g. the latest cut-off it has reached; never an
+    earlier one); that row is open when its label is still unknown because the horizon
+    is running (label null, and the censored column true where the spec has one) and
+    the data does not already show the outcome (known or decided). Open rows are scored;
+    every other latest row is decided and left out."""
+    if spec.group:
+        entity = [k for k in spec.key if k != spec.group]
+        frame = frame.sort_values([*entity, spec.group]).drop_duplicates(entity, keep="last")
+    undecided = frame[spec.label].isna()
+    if spec.censored:
+        undecided &= _flag(frame, spec.censored)
+    undecided &= ~_flag(frame, spec.known) & ~_flag(frame, spec.decided)
+    return frame[undecided], frame[~undecided]
+
+
 def score_latest(
     frame: pd.DataFrame,
     fitted: list[FittedModel],
     spec: Spec,
     *,
-    band: tuple[float, float],
     scored_at: pd.Timestamp,
     batch_rows: int = BATCH_ROWS,
     top_factors: int = 3,
 ) -> pd.DataFrame:
-    """One row per entity: its probability from the scoring model at its latest group
-    value (e.g. the latest cut-off it has reached), decile, on-the-fence flag and top
-    factors. Scores in batches so that memory stays flat as rows grow."""
+    """One row per entity whose outcome is still open (see :func:`score_population`):
+    its probability from the scoring model at its latest group value, its decile among
+    the rows that model scores, the on-the-fence flag (probability within the model's
+    own band: on_the_fence_low/high in its metrics, quantiles of its test-row
+    probabilities) and top factors. Scores in batches so that memory stays flat as rows
+    grow."""
     entity = [k for k in spec.key if k != spec.group]
-    if spec.known:
-        frame = frame[~frame[spec.known].astype(bool)]
-    if spec.group:
-        frame = frame.sort_values([*entity, spec.group]).drop_duplicates(entity, keep="last")
+    frame, _ = score_population(frame, spec)
     models = {m.group_value: m for m in fitted if m.model_name == SCORING_MODEL and m.pipeline}
     parts = []
     for value, part in frame.groupby(spec.group, sort=True) if spec.group else [(None, frame)]:
@@ -608,10 +917,18 @@ def score_latest(
             )
         return frames.empty(score_columns(spec))
     result = pd.concat(parts, ignore_index=True)
-    ranks = result["probability"].rank(method="first")
-    result["decile"] = np.ceil(ranks / len(result) * 10).astype(int).clip(1, 10)
-    low, high = band
-    result["is_on_the_fence"] = result["probability"].between(low, high)
+    # Deciles and the band within each model: the cut-off models differ in base rate.
+    group = result[spec.group] if spec.group else pd.Series(0, index=result.index)
+    by_model = result["probability"].groupby(group)
+    ranks, sizes = by_model.rank(method="first"), by_model.transform("size")
+    result["decile"] = np.ceil(ranks / sizes * 10).astype(int).clip(1, 10)
+
+    def band(bound: str):  # (a fit stored before the band existed flags no one)
+        values = {v: m.metrics.get(f"on_the_fence_{bound}", np.nan) for v, m in models.items()}
+        return result[spec.group].map(values).astype(float) if spec.group else values[None]
+
+    low, high = band("low"), band("high")
+    result["is_on_the_fence"] = (result["probability"] >= low) & (result["probability"] <= high)
     result["scored_at"] = scored_at
     return frames.typed(result.sort_values(entity), score_columns(spec))
 
@@ -639,8 +956,11 @@ ADOPTION = Spec(
         "is_enabled_for_marketing_drip",
     ),
     baseline="active_days_before_cutoff",
+    baseline_tiebreak="is_invited",
     group="cutoff_days",
     known="is_adopted_before_cutoff",
+    decided="is_adopted_so_far",
+    horizon_end="horizon_end_date",
     key_types={"user_id": "bigint", "cutoff_days": "integer"},
 )
 
@@ -662,6 +982,8 @@ def return_spec(columns: list[str]) -> Spec:
             *pages,
         ),
         baseline="first_day_events",
+        decided="has_returned_so_far",
+        horizon_end="horizon_end_date",
         key_types={"user_id": "varchar"},
     )
 
@@ -678,6 +1000,11 @@ def settings_from_meta(meta: dict | None) -> Settings:
         max_importance_rows=int(meta.get("max_importance_rows", defaults.max_importance_rows)),
         max_bootstrap_rows=int(meta.get("max_bootstrap_rows", defaults.max_bootstrap_rows)),
         max_eval_rows=int(meta.get("max_eval_rows", defaults.max_eval_rows)),
+        auc_bootstrap_samples=int(
+            meta.get("auc_bootstrap_samples", defaults.auc_bootstrap_samples)
+        ),
+        fence_quantiles=tuple(float(q) for q in groups_from_meta(meta, "on_the_fence_quantiles"))
+        or defaults.fence_quantiles,
     )
 
 

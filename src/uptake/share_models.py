@@ -9,7 +9,7 @@ from sklearn.compose import ColumnTransformer
 from sklearn.ensemble import RandomForestRegressor
 from sklearn.impute import SimpleImputer
 from sklearn.linear_model import LinearRegression
-from sklearn.model_selection import KFold, cross_val_score
+from sklearn.model_selection import TimeSeriesSplit, cross_val_score
 from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import OneHotEncoder
 
@@ -56,6 +56,8 @@ SHARE_VIEW = ml.Spec(
     ),
     baseline="rm_prior_view_through_rate",
     censored="is_open",
+    decided="is_viewed_so_far",
+    horizon_end="window_end_at",
     key_types={"share_id": "varchar"},
 )
 
@@ -73,6 +75,7 @@ TIME_SPENT_COLUMNS = {
     "rows": "bigint",
     "features": "varchar",
     "r2_gain_over_context": "double",
+    "r2_gain_std": "double",
     "rows_available": "bigint",
     "rows_trained_on": "bigint",
     "max_train_rows": "bigint",
@@ -89,6 +92,8 @@ TRANSFER_COLUMNS = {
     "is_pooled": "boolean",
     "is_same_customer": "boolean",
     "roc_auc": "double",
+    "roc_auc_low": "double",
+    "roc_auc_high": "double",
     "train_rows": "bigint",
     "test_rows": "bigint",
     "test_rows_available": "bigint",
@@ -130,10 +135,12 @@ def time_spent_metrics(
 ) -> pd.DataFrame:
     """Cross-validated R² of log time spent, per feature set and model: how much knowing
     the content (its kind and its title's earlier views) adds to the view's context.
+    The folds follow time (expanding windows over the views in viewed_at order: each
+    fold trains on earlier views and tests on the next block), as a forecast would.
     Beyond max_rows views, a seeded random sample of max_rows views is folded. With
-    fewer than MIN_ROWS_PER_FOLD views per fold, the R² columns are null and status
-    says why."""
-    data = frame.sort_values("view_id").reset_index(drop=True)
+    fewer than MIN_ROWS_PER_FOLD views per block of time (folds + 1 blocks), the R²
+    columns are null and status says why."""
+    data = frame.sort_values(["viewed_at", "view_id"]).reset_index(drop=True)
     rows_available = len(data)
     data = ml.sample_rows(data, max_rows, seed).reset_index(drop=True)
     with ml.one_thread():
@@ -147,16 +154,16 @@ def time_spent_metrics(
 
 
 def _cross_validate(data: pd.DataFrame, *, seed: int, folds: int) -> pd.DataFrame:
-    rows = []
+    rows, per_fold = [], {}
     y = data[TIME_TARGET].to_numpy()
-    splitter = KFold(folds, shuffle=True, random_state=seed)
-    enough = len(data) >= MIN_ROWS_PER_FOLD * folds
+    splitter = TimeSeriesSplit(folds)  # the rows are in time order
+    enough = len(data) >= MIN_ROWS_PER_FOLD * (folds + 1)
     status = (
         CROSS_VALIDATED
         if enough
         else (
-            f"not cross-validated: {len(data)} views, fewer than {MIN_ROWS_PER_FOLD * folds} "
-            f"({MIN_ROWS_PER_FOLD} per fold)"
+            f"not cross-validated: {len(data)} views, fewer than "
+            f"{MIN_ROWS_PER_FOLD * (folds + 1)} ({MIN_ROWS_PER_FOLD} per block of time)"
         )
     )
     for feature_set, columns in FEATURE_SETS.items():
@@ -169,6 +176,7 @@ def _cross_validate(data: pd.DataFrame, *, seed: int, folds: int) -> pd.DataFram
                 if enough
                 else np.full(folds, np.nan)  # too few views to fold
             )
+            per_fold[feature_set, kind] = scores
             rows.append(
                 {
                     "feature_set": feature_set,
@@ -187,6 +195,13 @@ def _cross_validate(data: pd.DataFrame, *, seed: int, folds: int) -> pd.DataFram
     result = pd.DataFrame(rows)
     context = result[result.feature_set == "context"].set_index("model_name")["r2_mean"]
     result["r2_gain_over_context"] = result["r2_mean"] - result["model_name"].map(context)
+    # The gain's spread over folds, fold by fold (both feature sets see the same folds).
+    result["r2_gain_std"] = [
+        float(
+            np.std(per_fold[row.feature_set, row.model_name] - per_fold["context", row.model_name])
+        )
+        for row in result.itertuples()
+    ]
     return result
 
 
@@ -213,6 +228,8 @@ def _transfer_matrix(frame: pd.DataFrame, settings: ml.Settings) -> pd.DataFrame
     spec = SHARE_VIEW
     labelled = frame[frame[spec.label].notna()].sort_values(list(spec.key))
     train, test = ml.time_split(labelled, spec.time_column, settings.test_fraction)
+    # The embargo of the scored models: training labels settle before the test period.
+    train = train[ml.embargoed(train, spec, pd.to_datetime(test[spec.time_column]).min())]
     industries = labelled.groupby("customer_code")["industry"].first().to_dict()
     models = {}
     for customer, part in [("ALL", train), *train.groupby("customer_code")]:
@@ -232,6 +249,10 @@ def _transfer_matrix(frame: pd.DataFrame, settings: ml.Settings) -> pd.DataFrame
         for test_customer, (part, test_rows_available) in tests.items():
             y = part[spec.label].astype(int).to_numpy()
             probability = ml.predict_proba(pipeline, part, spec)
+            draws = ml.paired_auc_bootstrap(
+                y, [probability], settings.auc_bootstrap_samples, settings.seed
+            )
+            low, high = ml._percentiles(draws[:, 0])
             rows.append(
                 {
                     "train_customer": customer,
@@ -241,6 +262,8 @@ def _transfer_matrix(frame: pd.DataFrame, settings: ml.Settings) -> pd.DataFrame
                     "is_pooled": customer == "ALL",
                     "is_same_customer": customer == test_customer,
                     "roc_auc": ml._auc(y, probability),
+                    "roc_auc_low": low,
+                    "roc_auc_high": high,
                     "train_rows": train_rows,
                     "test_rows": len(part),
                     "test_rows_available": test_rows_available,

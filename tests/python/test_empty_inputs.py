@@ -93,6 +93,12 @@ def test_a_fit_with_too_little_data_stores_its_models_not_fitted_and_says_why(
     assert duckdb_columns(metrics) == ml.metrics_columns(SPEC)
     assert len(metrics) == 4 and metrics["status"].str.startswith("not fitted").all()
     assert reason in metrics["status"].iloc[0]
+    with_counts = ml.metrics_frame(unpacked, SPEC, entities(rows, positives).assign(label=None))
+    assert duckdb_columns(with_counts) == ml.metrics_columns(SPEC)
+    assert with_counts["scored_rows"].fillna(0).eq(0).all()
+    calibration = ml.calibration_frame(unpacked, SPEC)
+    assert len(calibration) == 0
+    assert duckdb_columns(calibration) == ml.calibration_columns(SPEC)
     explanations = ml.explanations_frame(unpacked, SPEC)
     assert len(explanations) == 0
     assert duckdb_columns(explanations) == ml.explanation_columns(SPEC)
@@ -100,7 +106,6 @@ def test_a_fit_with_too_little_data_stores_its_models_not_fitted_and_says_why(
         entities(rows, positives).assign(label=None),
         unpacked,
         SPEC,
-        band=(0.2, 0.6),
         scored_at=pd.Timestamp("2024-06-01"),
     )
     assert len(scores) == 0
@@ -109,9 +114,12 @@ def test_a_fit_with_too_little_data_stores_its_models_not_fitted_and_says_why(
 
 def test_enough_rows_fit_and_say_so():
     fitted = ml.fit(entities(200, 80), SPEC, FAST)
-    metrics = ml.metrics_frame(fitted, SPEC)
+    metrics = ml.metrics_frame(fitted, SPEC, entities(200, 80).assign(label=None))
     assert metrics["status"].eq(ml.FITTED).all()
     assert duckdb_columns(metrics) == ml.metrics_columns(SPEC)
+    calibration = ml.calibration_frame(fitted, SPEC)
+    assert len(calibration) == 2 * 10
+    assert duckdb_columns(calibration) == ml.calibration_columns(SPEC)
     assert duckdb_columns(ml.explanations_frame(fitted, SPEC)) == ml.explanation_columns(SPEC)
 
 
@@ -162,7 +170,10 @@ def test_share_view_models_with_too_few_shares_and_views():
             # one viewed share: too few to cross-validate any model
             spec.label: [i == 0 for i in range(n)],
         }
-    ).assign(customer_code=lambda f: np.where(f.index % 2, "A", "B"))
+    ).assign(
+        customer_code=lambda f: np.where(f.index % 2, "A", "B"),
+        window_end_at=lambda f: f["shared_at"] + pd.Timedelta(days=7),
+    )
     for frame in (shares, shares.iloc[:0]):
         transfer = share_models.transfer_matrix(frame, FAST)
         assert len(transfer) == 0
@@ -172,6 +183,7 @@ def test_share_view_models_with_too_few_shares_and_views():
     views = pd.DataFrame(
         {
             "view_id": range(n),
+            "viewed_at": pd.Timestamp("2024-01-01") + pd.to_timedelta(np.arange(n), "h"),
             share_models.TIME_TARGET: rng.normal(size=n),
             **{c: "x" for c in columns["categorical"]},
             **{c: rng.normal(size=n) for c in columns["numeric"]},

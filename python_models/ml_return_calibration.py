@@ -1,0 +1,10 @@
+"""One row per model family and bin of predicted probability: the reliability table of the
+return models on their test rows."""
+
+from uptake import ml
+
+
+def model(dbt, session):
+    dbt.config(materialized="table", schema="marts")
+    fitted = ml.load_artifacts(dbt.ref("ml_return_fit").df())
+    return ml.calibration_frame(fitted, ml.return_spec([]))
