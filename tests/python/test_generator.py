@@ -294,7 +294,7 @@ def test_users_file(sample, users):
     ids = users.object_id.astype(int)
     assert (ids.to_numpy() == np.arange(1, len(users) + 1)).all()
     assert users.creation_time.str.fullmatch(r"\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}").all()
-    assert users.creation_time.min() >= "2023-01-01" and users.creation_time.max() < "2024-06-01"
+    assert users.creation_time.min() >= "2023-01-01" and users.creation_time.max() < "2024-07-01"
     inv = users.invited_by_user_id
     assert inv.str.fullmatch(r"(\d+\.0)?").all() and (inv != "").any()
     invited = users[inv != ""]

@@ -153,7 +153,7 @@ def generate(
         "files": dict(sorted(writer.files.items())),
         "landing": {
             "date_ranges": {
-                "users.creation_time": ["2023-01-01", "2024-05-31"],
+                "users.creation_time": ["2023-01-01", "2024-06-30"],
                 "logins.time_stamp": ["2023-01-01", "2024-06-30"],
                 "share_view": ["2023-01-01", "2023-12-31"],
                 "page_events.ts": ["2024-01-01", "2024-06-30"],
