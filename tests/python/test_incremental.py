@@ -247,6 +247,9 @@ def test_classifiers_are_refit_on_their_cadence_only(tmp_path):
         if refit_after_days:
             assert (end, fit) == (first_end, first_fit)
         else:
+            # Computed again, on the data with the new day (fitted_data_end is set only
+            # when the fit is computed). The pickled models may come out byte for byte the
+            # same: the new day labels no new training row once training labels stop an
+            # embargo before the test period and open horizons stay unlabelled.
             assert end == first_end + pd.Timedelta(days=1)
-            assert fit != first_fit
         assert query(db, "select count(*) from marts.ml_return_scores")[0][0] > 0
