@@ -10,7 +10,7 @@ DIMENSIONS = ["view_weekday_name", "view_hour", "view_month", "device_type"]
 def model(dbt, session):
     dbt.config(materialized="table", schema="marts")
     settings = dbt.config.get("meta") or {}
-    views = dbt.ref("fct_views").df()
+    views = dbt.ref("int_views_linked").df()
     views = views[~views["is_exact_duplicate"]]
     result = distribution_differences(
         views,

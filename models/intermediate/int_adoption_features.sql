@@ -37,7 +37,7 @@ users as (
         is_invited,
         created_at,
         signup_date
-    from {{ ref('dim_users') }}
+    from {{ ref('int_accounts_enriched') }}
 ),
 
 adoption as (

@@ -30,7 +30,7 @@ shares as (
         is_viewed,
         first_view_at,
         last_activity_at
-    from {{ ref('fct_shares') }}
+    from {{ ref('int_shares_linked') }}
     where not is_exact_duplicate and shared_at is not null
 ),
 
@@ -40,7 +40,7 @@ views as (
         client_id,
         content_title,
         viewed_at
-    from {{ ref('fct_views') }}
+    from {{ ref('int_views_linked') }}
     where not is_exact_duplicate and viewed_at is not null
 ),
 
@@ -48,7 +48,7 @@ data_ends as (
     select
         customer_code,
         max(last_activity_at) as data_end_at
-    from {{ ref('fct_shares') }}
+    from {{ ref('int_shares_linked') }}
     group by 1
 ),
 

@@ -15,7 +15,7 @@ accounts as (
         user_id,
         signup_date,
         creation_source
-    from {{ ref('dim_users') }}
+    from {{ ref('int_accounts_enriched') }}
 ),
 
 user_days as (

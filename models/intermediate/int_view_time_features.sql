@@ -28,7 +28,7 @@ views as (
         viewed_at,
         time_spent_seconds,
         ln(1 + time_spent_seconds) as log_time_spent
-    from {{ ref('fct_views') }}
+    from {{ ref('int_views_linked') }}
     where not is_exact_duplicate and time_spent_seconds is not null and viewed_at is not null
 ),
 

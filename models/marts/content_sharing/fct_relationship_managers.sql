@@ -16,7 +16,7 @@ shares as (
         is_viewed,
         minutes_to_first_view,
         shared_date
-    from {{ ref('fct_shares') }}
+    from {{ ref('int_shares_linked') }}
     where not is_exact_duplicate and relationship_manager_id is not null
 ),
 

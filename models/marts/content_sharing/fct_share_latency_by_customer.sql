@@ -14,7 +14,7 @@ shares as (
         is_viewed,
         linked_views,
         minutes_to_first_view
-    from {{ ref('fct_shares') }}
+    from {{ ref('int_shares_linked') }}
     where not is_exact_duplicate
 ),
 

@@ -27,7 +27,7 @@ views as (
         os_family,
         browser_family,
         minutes_viewed
-    from {{ ref('fct_views') }}
+    from {{ ref('int_views_linked') }}
     where not is_exact_duplicate
 ),
 

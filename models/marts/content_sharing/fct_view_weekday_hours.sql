@@ -14,7 +14,7 @@ views as (
         view_weekday_name,
         view_hour,
         minutes_viewed
-    from {{ ref('fct_views') }}
+    from {{ ref('int_views_linked') }}
     where not is_exact_duplicate and view_hour is not null
 ),
 

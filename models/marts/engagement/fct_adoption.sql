@@ -23,7 +23,7 @@ users as (
         is_inviter_adopted,
         is_opted_in_to_mailing_list,
         is_enabled_for_marketing_drip
-    from {{ ref('dim_users') }}
+    from {{ ref('int_accounts_enriched') }}
 ),
 
 final as (

@@ -1,0 +1,72 @@
+{{ config(materialized='table') }}
+
+{#
+    One row per SHARE record as the customer's export holds it (re-sends and exact
+    duplicates included, the latter flagged): who shared what with whom, through which
+    channel, when (local date, hour, weekday, month), whether and how soon the client
+    viewed it. Times are as exported, read as UTC and shown in report_time_zone.
+    is_viewed is the export's Viewed flag. How soon is known only from the VIEW records
+    that link to the share (int_share_view_links): a viewed share's first linked view
+    dates its first view; a viewed share no view links to has an unknown latency, and
+    views linked to a share the export says was not viewed are counted
+    (linked_views) but date nothing.
+#}
+
+with
+
+activities as (
+    select * from {{ ref('int_share_view_activities_enriched') }}
+),
+
+shares as (
+    select * from activities
+    where activity_type = 'SHARE'
+),
+
+first_views as (
+    select
+        share_id,
+        min(last_activity_at_local) as first_view_at,
+        count(*) as linked_views
+    from activities
+    where activity_type = 'VIEW' and share_id is not null and not is_exact_duplicate
+    group by 1
+),
+
+final as (
+    select
+        shares.activity_id as share_id,
+        shares.customer_code,
+        shares.customer_name,
+        shares.industry,
+        shares.relationship_manager_id,
+        shares.client_id,
+        shares.share_channel,
+        shares.content_title,
+        shares.content_kind,
+        shares.user_groups,
+        shares.user_group_count,
+        shares.shared_at_local as shared_at,
+        shares.shared_local_date as shared_date,
+        shares.shared_hour,
+        shares.shared_weekday,
+        {{ weekday_name('shares.shared_weekday') }} as shared_weekday_name,
+        cast({{ dbt.date_trunc('month', 'shares.shared_local_date') }} as date) as shared_month,
+        shares.is_viewed,
+        shares.time_spent_seconds,
+        shares.last_activity_at_local as last_activity_at,
+        cast({{ dbt.date_trunc('month', 'shares.last_activity_local_date') }} as date)
+            as activity_month,
+        coalesce(first_views.linked_views, 0) as linked_views,
+        case when shares.is_viewed then first_views.first_view_at end as first_view_at,
+        {{ dbt.datediff(
+            'shares.shared_at_local',
+            'case when shares.is_viewed then first_views.first_view_at end',
+            'second',
+        ) }} / 60.0 as minutes_to_first_view,
+        shares.is_exact_duplicate
+    from shares
+    left join first_views on shares.activity_id = first_views.share_id
+)
+
+select * from final
