@@ -24,14 +24,6 @@ user_days as (
     from {{ ref('int_user_days_aggregated') }}
 ),
 
-events as (
-    select
-        user_type,
-        customer_code,
-        activity_date
-    from {{ ref('int_activity_events_unioned') }}
-),
-
 shares as (
     select
         customer_code,
@@ -49,14 +41,26 @@ accounts as (
     where not is_exact_duplicate
 ),
 
-{# an export starts on its earliest record: any event of its users, and for a
-   customer's share/view export also the shares sent before its first view #}
+firsts as (
+    select
+        user_key,
+        user_type,
+        user_id,
+        customer_code,
+        min(activity_date) as first_active_date
+    from user_days
+    group by 1, 2, 3, 4
+),
+
+{# an export starts on its earliest record: its users' first active days (every
+   event makes an active day), and for a customer's share/view export also the shares
+   sent before its first view #}
 export_days as (
     select
         user_type,
         customer_code,
-        activity_date
-    from events
+        first_active_date as activity_date
+    from firsts
     union all
     select
         'client' as user_type,
@@ -81,17 +85,6 @@ signups as (
         min(cast({{ to_report_time('created_at') }} as date)) as signup_date
     from accounts
     group by 1
-),
-
-firsts as (
-    select
-        user_key,
-        user_type,
-        user_id,
-        customer_code,
-        min(activity_date) as first_active_date
-    from user_days
-    group by 1, 2, 3, 4
 ),
 
 final as (
