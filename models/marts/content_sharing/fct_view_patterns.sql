@@ -2,12 +2,13 @@
     One row per level (customer or industry), group, dimension and category: views
     and minutes viewed by weekday, hour, month, device type, OS family and browser
     family, with the category's share of the group's views. Exact duplicate view rows
-    are left out. The weekday x hour grid is fct_view_weekday_hours.
+    are left out. A view exported with a date but no time has hour 'unknown'. The
+    weekday x hour grid is fct_view_weekday_hours.
 #}
 
 {% set dimensions = {
     'weekday': "cast(view_weekday as " ~ dbt.type_string() ~ ")",
-    'hour': "cast(view_hour as " ~ dbt.type_string() ~ ")",
+    'hour': "coalesce(cast(view_hour as " ~ dbt.type_string() ~ "), 'unknown')",
     'month': "cast(view_month as " ~ dbt.type_string() ~ ")",
     'device_type': "coalesce(device_type, 'unknown')",
     'os_family': "coalesce(os_family, 'unknown')",
