@@ -22,8 +22,8 @@ views as (
     select
         customer_code,
         share_id
-    from {{ ref('int_share_view_activities_enriched') }}
-    where activity_type = 'VIEW' and not is_exact_duplicate
+    from {{ ref('int_views_linked') }}
+    where not is_exact_duplicate
 ),
 
 latency as (
