@@ -1,5 +1,5 @@
 -- Which rejection reasons dominate, per source and file: the first place to look after a
--- load whose fct_landing_files shows rejected rows. Compile with `dbt compile` and run
+-- load whose rpt_landing_files shows rejected rows. Compile with `dbt compile` and run
 -- the SQL in target/compiled, or paste it into a DuckDB shell.
 with
 

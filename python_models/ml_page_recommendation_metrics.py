@@ -7,7 +7,7 @@ from uptake import recommend
 def model(dbt, session):
     dbt.config(materialized="table", schema="marts")
     meta = dbt.config.get("meta") or {}
-    usage = dbt.ref("int_user_page_usage").df()
+    usage = dbt.ref("int_user_pages_counted").df()
     return recommend.evaluate(
         usage,
         ks=list(range(1, int(meta["top_n"]) + 1)),

@@ -2,12 +2,12 @@
 
 {#
     One row per user, candidate action and count k (1..aha_max_threshold): the day
-    (day_number, 0 being the user's first active day, see int_aha_users) on which the
+    (day_number, 0 being the user's first active day, see int_aha_users_labelled) on which the
     user did the action for the k-th time, when that was within the first
     aha_max_window_days days. A user "did the action at least k times within d days"
     when day_number < d. Actions: each page of the web tool (web-tool users), logging in
     (accounts), viewing shared content and receiving a share (clients). No row: the
-    user never reached k within the window, or is in the burn-in (int_aha_users).
+    user never reached k within the window, or is in the burn-in (int_aha_users_labelled).
 #}
 
 with
@@ -45,7 +45,7 @@ users as (
     select
         user_key,
         first_active_date
-    from {{ ref('int_aha_users') }}
+    from {{ ref('int_aha_users_labelled') }}
     where not is_in_burn_in
 ),
 

@@ -5,7 +5,7 @@
     industry, the content kind, report-zone times and calendar parts, and a record id
     (file:line). The exports give a VIEW record no share fields of its own: its
     share_id, RM, channel and shared time are those of the share it links to
-    (int_share_view_links), null when it links to none. A SHARE record's share_id is
+    (int_views_matched_to_shares), null when it links to none. A SHARE record's share_id is
     its own id. The export's own values stay in staging.
 #}
 
@@ -16,7 +16,7 @@ activities as (
 ),
 
 links as (
-    select * from {{ ref('int_share_view_links') }}
+    select * from {{ ref('int_views_matched_to_shares') }}
 ),
 
 {# the share fields of every record: a SHARE's own, a VIEW's linked share's #}

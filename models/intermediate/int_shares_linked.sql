@@ -6,7 +6,7 @@
     channel, when (local date, hour, weekday, month), whether and how soon the client
     viewed it. Times are as exported, read as UTC and shown in report_time_zone.
     is_viewed is the export's Viewed flag. How soon is known only from the VIEW records
-    that link to the share (int_share_view_links): a viewed share's first linked view
+    that link to the share (int_views_matched_to_shares): a viewed share's first linked view
     dates its first view; a viewed share no view links to has an unknown latency, and
     views linked to a share the export says was not viewed are counted
     (linked_views) but date nothing.

@@ -9,7 +9,7 @@ from uptake import frames
 
 CELLS = ["true_positives", "false_positives", "false_negatives", "true_negatives"]
 KEY = {"user_type": "varchar", "action": "varchar", "threshold": "bigint", "window_days": "bigint"}
-# fct_aha_moments: the 2 x 2 tables of int_aha_contingency (cohort all) and their ranking.
+# fct_aha_moments: the 2 x 2 tables of int_aha_thresholds_tabulated (cohort all) and their ranking.
 MOMENT_COLUMNS = {
     **KEY,
     "users": "bigint",

@@ -53,7 +53,7 @@ def test_contingency_matches_a_plain_count(sample_dir, sample_db):
     row = query(
         sample_db,
         "select true_positives, false_positives, false_negatives, true_negatives, phi "
-        "from intermediate.int_aha_contingency where cohort = 'all' and user_type = 'web_user' "
+        "from intermediate.int_aha_thresholds_tabulated where cohort = 'all' and user_type = 'web_user' "
         "and action = 'page:reports_builder' and threshold = 1 and window_days = 3",
     )[0]
     assert row[:4] == (cells["tp"], cells["fp"], cells["fn"], cells["tn"])
@@ -172,7 +172,7 @@ def test_recommendations_are_new_pages_only(sample_db):
     overlap = query(
         sample_db,
         "select count(*) from marts.ml_page_recommendations as recs "
-        "inner join intermediate.int_user_page_usage as used "
+        "inner join intermediate.int_user_pages_counted as used "
         "on recs.user_id = used.user_id and recs.page = used.page",
     )
     assert overlap == [(0,)]

@@ -1,4 +1,4 @@
-"""int_aha_contingency is complete: every (user type, cohort, action, k, d) cell of every
+"""int_aha_thresholds_tabulated is complete: every (user type, cohort, action, k, d) cell of every
 cohort exists, over the cohort's whole population, also where nobody of the cohort did
 the action k times (issue 13). A hand-made landing where the later cohort never logs in
 more than three times in its first 14 days, and uses one page that no later user opens,
@@ -130,7 +130,7 @@ def _expected_cells(
     events: list[tuple[str, str, str, dt.date]], signups: dict[str, dt.date]
 ) -> dict:
     """The contingency cells counted user by user, from the definitions in dbt_project.yml
-    and int_aha_users / int_aha_action_milestones: users first seen within BURN_IN days of
+    and int_aha_users_labelled / int_aha_action_milestones: users first seen within BURN_IN days of
     their export's first day are left out, unless they are accounts that signed up on or
     after it."""
     counts = defaultdict(Counter)  # (type, user) -> (action, day) -> events
@@ -213,7 +213,7 @@ def landing(tmp_path_factory) -> tuple[Path, Path]:
     result = run_dbt(
         [
             *["build", "--resource-type", "seed", "--resource-type", "model"],
-            *["--select", "+int_aha_contingency", "fct_aha_moments", "fct_aha_validation"],
+            *["--select", "+int_aha_thresholds_tabulated", "fct_aha_moments", "fct_aha_validation"],
             "rpt_first_activity_burn_in",
         ],
         root / "landing",
@@ -247,7 +247,7 @@ def test_every_cell_of_every_cohort_over_its_whole_population(landing):
         db_path,
         "select user_type, cohort, action, threshold, window_days, users, true_positives, "
         "false_positives, false_negatives, true_negatives, reach, phi "
-        "from intermediate.int_aha_contingency",
+        "from intermediate.int_aha_thresholds_tabulated",
     )
     actual = {row[:5]: row[5:] for row in rows}
     assert_same_rows(actual, expected, _same)
@@ -263,7 +263,7 @@ def test_cells_without_phi_are_not_ranked(landing):
     assert ranked[0][0] > 0 and ranked[0][1] == 0
     everyone = query(
         db_path,
-        "select count(*) from intermediate.int_aha_contingency where cohort = 'all'",
+        "select count(*) from intermediate.int_aha_thresholds_tabulated where cohort = 'all'",
     )
     assert query(db_path, "select count(*) from marts.fct_aha_moments") == everyone
     unranked = query(

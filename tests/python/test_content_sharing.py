@@ -106,7 +106,7 @@ def test_customer_engagement_reconciles_with_the_raw_exports(sample_dir, sample_
     rows = query(
         sample_db,
         f"select customer_code, {', '.join(names)}, shares_per_sharing_user "
-        "from marts.fct_customer_engagement",
+        "from marts.rpt_customer_engagement",
     )
     actual = {row[0]: dict(zip(names, row[1:-1], strict=True)) for row in rows}
     assert actual == expected
@@ -120,7 +120,7 @@ def test_monthly_sharing_users_and_shares_reconcile(sample_dir, sample_db):
     rows = query(
         sample_db,
         "select customer_code, activity_month, sharing_users, shares "
-        "from marts.fct_customer_monthly_engagement where shares > 0",
+        "from marts.rpt_customer_monthly_engagement where shares > 0",
     )
     actual = {(code, month): {"sharing_users": u, "shares": s} for code, month, u, s in rows}
     assert actual == expected
@@ -211,7 +211,7 @@ def test_views_link_to_shares_by_the_rule_and_coverage_is_reported(sample_dir, s
     rows = query(
         sample_db,
         f"select customer_code, {', '.join(names)}, view_link_rate, known_latency_rate "
-        "from marts.fct_share_latency_by_customer",
+        "from marts.rpt_share_latency_by_customer",
     )
     assert {row[0]: dict(zip(names, row[1:-2], strict=True)) for row in rows} == {
         code: {name: counts[name] for name in names} for code, counts in expected.items()

@@ -33,9 +33,9 @@ COMPARED = {
         "fct_user_days",
         "fct_user_day_windows",
         "fct_user_weeks",
-        "fct_daily_active_users",
-        "fct_weekly_active_days",
-        "fct_lifecycle_transitions",
+        "rpt_daily_active_users",
+        "rpt_weekly_active_days",
+        "rpt_lifecycle_transitions",
         "fct_adoption",
     ],
 }

@@ -1,6 +1,6 @@
-"""The retention marts against a plain Python count: every cell of fct_retention_cohorts
-and fct_retention_segments recomputed, with loops and dicts, from the users of
-int_user_cohorts and their active days in int_user_days_aggregated."""
+"""The retention marts against a plain Python count: every cell of rpt_retention_cohorts
+and rpt_retention_segments recomputed, with loops and dicts, from the users of
+int_user_cohorts_assigned and their active days in int_user_days_aggregated."""
 
 from __future__ import annotations
 
@@ -52,10 +52,10 @@ def period(unit: str, start: dt.date, number: int) -> tuple[dt.date, dt.date]:
 
 @pytest.fixture(scope="module")
 def users(sample_db) -> list[dict]:
-    """Each user of int_user_cohorts with `flags`: (unit, N) -> (observable, active in N,
+    """Each user of int_user_cohorts_assigned with `flags`: (unit, N) -> (observable, active in N,
     active in N or later)."""
     columns = ["user_key", "user_type", "cohort_date", "data_end_date", *SEGMENTS]
-    rows = query(sample_db, f"select {', '.join(columns)} from intermediate.int_user_cohorts")
+    rows = query(sample_db, f"select {', '.join(columns)} from intermediate.int_user_cohorts_assigned")
     days = defaultdict(list)
     for user_key, day in query(
         sample_db, "select user_key, activity_date from intermediate.int_user_days_aggregated"
@@ -134,7 +134,7 @@ def test_cohorts_match_a_plain_count(sample_db, users):
         sample_db,
         "select user_type, cohort_grain, cohort_start_date, period_unit, period_number, "
         f"cohort_users, {', '.join(COUNTS)}, retention_rate, unbounded_retention_rate, "
-        "is_complete from marts.fct_retention_cohorts",
+        "is_complete from marts.rpt_retention_cohorts",
     )
     assert_same_rows({row[:5]: row[5:] for row in actual}, cells(members), same_cell)
 
@@ -153,6 +153,6 @@ def test_segments_match_a_plain_count(sample_db, users):
         sample_db,
         "select user_type, segment_type, segment_value, week_number, "
         f"user_count, {', '.join(COUNTS)}, retention_rate, unbounded_retention_rate, "
-        "is_complete from marts.fct_retention_segments",
+        "is_complete from marts.rpt_retention_segments",
     )
     assert_same_rows({row[:4]: row[4:] for row in actual}, cells(members), same_cell)

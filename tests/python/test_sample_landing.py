@@ -26,7 +26,7 @@ def test_every_generated_record_is_staged_or_rejected(sample_dir, sample_db):
     landed = {
         file: staged + rejected
         for file, staged, rejected in query(
-            sample_db, "select source_file, staged_rows, rejected_rows from marts.fct_landing_files"
+            sample_db, "select source_file, staged_rows, rejected_rows from marts.rpt_landing_files"
         )
     }
     assert landed == expected
@@ -35,6 +35,6 @@ def test_every_generated_record_is_staged_or_rejected(sample_dir, sample_db):
 
 def test_generated_duplicates_are_flagged_not_dropped(sample_db):
     (duplicates,) = query(
-        sample_db, "select sum(exact_duplicate_rows) from marts.fct_landing_files"
+        sample_db, "select sum(exact_duplicate_rows) from marts.rpt_landing_files"
     )[0]
     assert duplicates > 0

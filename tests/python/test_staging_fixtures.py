@@ -110,7 +110,7 @@ def test_exact_duplicates_are_flagged_and_counted(fixtures_db):
             )
         )
     assert flagged == EXPECTED_DUPLICATES
-    counted = query(fixtures_db, "select sum(exact_duplicate_rows) from marts.fct_landing_files")
+    counted = query(fixtures_db, "select sum(exact_duplicate_rows) from marts.rpt_landing_files")
     assert counted == [(len(EXPECTED_DUPLICATES),)]
 
 

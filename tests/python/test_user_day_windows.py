@@ -1,5 +1,5 @@
 """The user-day spine marts against a plain Python restatement: every row of
-fct_user_day_windows, fct_user_weeks and fct_daily_active_users recomputed, with loops,
+fct_user_day_windows, fct_user_weeks and rpt_daily_active_users recomputed, with loops,
 dicts and sorted lists, from nothing but the active days of int_user_days_aggregated and
 the ends of the data in int_user_type_data_ends."""
 
@@ -163,7 +163,7 @@ def test_daily_active_users_match_a_plain_count(sample_db, expected_windows):
     actual = query(
         sample_db,
         "select user_type, calendar_date, daily_active_users, weekly_active_users, "
-        "monthly_active_users, dau_over_mau from marts.fct_daily_active_users",
+        "monthly_active_users, dau_over_mau from marts.rpt_daily_active_users",
     )
 
     def same(a: tuple, e: tuple) -> bool:

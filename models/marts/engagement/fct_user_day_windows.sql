@@ -55,7 +55,7 @@ spine_bounds as (
         user_type,
         first_active_date,
         spine_end_date
-    from {{ ref('int_user_spine_bounds') }}
+    from {{ ref('int_user_spines_bounded') }}
 ),
 
 -- Where each user's computed days start: the first active day, or on an incremental

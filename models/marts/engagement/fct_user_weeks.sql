@@ -52,7 +52,7 @@ data_ends as (
     from {{ ref('int_user_type_data_ends') }}
 ),
 
--- The weeks of each user's spine (see int_user_spine_bounds): from the week of the first
+-- The weeks of each user's spine (see int_user_spines_bounded): from the week of the first
 -- active day to the week of the spine's last day, a seventh of the daily rows.
 user_bounds as (
     select
@@ -60,7 +60,7 @@ user_bounds as (
         user_type,
         {{ week_start('first_active_date') }} as first_active_week_start_date,
         {{ week_start('spine_end_date') }} as last_week_start_date
-    from {{ ref('int_user_spine_bounds') }}
+    from {{ ref('int_user_spines_bounded') }}
 ),
 
 week_offsets as (

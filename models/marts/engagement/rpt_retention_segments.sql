@@ -1,10 +1,10 @@
 {#
     One row per user type, segment and week N after the cohort date: weekly retention
     ("active in week N" and "in week N or later") of every segment, all cohorts
-    together. Segments (see int_retention_cohort_counts): creation source (accounts);
+    together. Segments (see int_retention_cohorts_counted): creation source (accounts);
     OS family, browser family, device type and plan of the first active day (web-tool
     users); customer, industry, OS family, browser family and device type of the first
-    view (clients). As in fct_retention_cohorts, rates count only users whose week N
+    view (clients). As in rpt_retention_cohorts, rates count only users whose week N
     the data covers.
 #}
 
@@ -20,7 +20,7 @@ cohort_day_counts as (
         cohort_users,
         active_users,
         active_on_or_after_users
-    from {{ ref('int_retention_cohort_counts') }}
+    from {{ ref('int_retention_cohorts_counted') }}
     where segment_type != 'all' and period_unit = 'week'
 ),
 

@@ -8,7 +8,7 @@
     to N+1 months after).
 
     Segment 'all' (value 'all') counts every user, by day, week and month; the segments
-    of fct_retention_segments are counted by week only. Counts add up over cohort days:
+    of rpt_retention_segments are counted by week only. Counts add up over cohort days:
     the retention marts sum them into cohorts and segments. Each user is counted from
     its active periods only, so the work grows with activity, not with users times
     periods.
@@ -41,7 +41,7 @@ cohorts as (
         cohort_date,
         data_end_date,
         {{ segments.keys() | join(',\n        ') }}
-    from {{ ref('int_user_cohorts') }}
+    from {{ ref('int_user_cohorts_assigned') }}
 ),
 
 user_days as (

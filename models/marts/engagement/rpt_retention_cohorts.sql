@@ -21,7 +21,7 @@ cohort_day_counts as (
         cohort_users,
         active_users,
         active_on_or_after_users
-    from {{ ref('int_retention_cohort_counts') }}
+    from {{ ref('int_retention_cohorts_counted') }}
     where segment_type = 'all'
 ),
 

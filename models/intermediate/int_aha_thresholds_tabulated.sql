@@ -5,7 +5,7 @@
     (1..aha_max_threshold) and early window d (1..aha_max_window_days): the 2 x 2 table
     of "did the action at least k times in days 0..d-1" against "retained", over the
     users the data observes through the retention days and whose first active day is
-    past the burn-in of their export (int_aha_users.is_in_burn_in), and what it gives: reach,
+    past the burn-in of their export (int_aha_users_labelled.is_in_burn_in), and what it gives: reach,
     precision, recall, phi, lift. Every cell exists, for each action of the user type
     (one that some observable user of the type did in the first aha_max_window_days
     days) and each of its cohorts with users, and counts the cohort's whole population:
@@ -23,7 +23,7 @@ users as (
         user_type,
         cohort_half,
         is_retained
-    from {{ ref('int_aha_users') }}
+    from {{ ref('int_aha_users_labelled') }}
     where is_observable and not is_in_burn_in
 ),
 

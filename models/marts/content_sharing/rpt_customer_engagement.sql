@@ -2,7 +2,7 @@
     One row per share_view customer: the engagement figures the business reports,
     counted over SHARE and VIEW rows as the export holds them (re-sends and exact
     duplicates included; the duplicates also counted apart), so that they reconcile
-    with a count of the raw export by hand. Rejected records (see fct_landing_files)
+    with a count of the raw export by hand. Rejected records (see rpt_landing_files)
     are not counted.
 #}
 

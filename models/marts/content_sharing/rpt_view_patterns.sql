@@ -3,7 +3,7 @@
     and minutes viewed by weekday, hour, month, device type, OS family and browser
     family, with the category's share of the group's views. Exact duplicate view rows
     are left out. A view exported with a date but no time has hour 'unknown'. The
-    weekday x hour grid is fct_view_weekday_hours.
+    weekday x hour grid is rpt_view_weekday_hours.
 #}
 
 {% set dimensions = {

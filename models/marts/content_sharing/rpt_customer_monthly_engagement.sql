@@ -1,6 +1,6 @@
 {#
     One row per share_view customer and month: the engagement figures of
-    fct_customer_engagement for the records whose last activity falls in that month
+    rpt_customer_engagement for the records whose last activity falls in that month
     (activity_month: first day of the month of a share's Last Activity Date; a view's
     last activity is the view itself).
 #}
