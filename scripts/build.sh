@@ -13,4 +13,7 @@ fi
 echo "==> dbt build"
 dbt build "$@"
 
+echo "==> dbt docs generate (the model catalogue: target/index.html, catalog.json)"
+dbt docs generate --no-compile --quiet
+
 uptake summary
