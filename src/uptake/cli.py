@@ -75,6 +75,14 @@ def build_parser() -> argparse.ArgumentParser:
     generator.add_arguments(generate)
     generate.set_defaults(handler=generator.run)
 
+    from uptake import results
+
+    report = commands.add_parser(
+        "results", help="write the figures of the built DuckDB file as a Markdown page"
+    )
+    results.add_arguments(report)
+    report.set_defaults(handler=results.run)
+
     summarise = commands.add_parser(
         "summary", help="list the relations of the DuckDB file with their row counts"
     )
