@@ -1,9 +1,5 @@
 {#
-    Helpers of the incremental models.
-
-    only_new_source_files(column): on an incremental run, keep only the records of
-    landing files that {{ this }} does not hold yet (landing is append-only by file, so
-    a file is either wholly processed or not at all). Nothing on a full build.
+    Helpers of the incremental user-day models.
 
     incremental_cutoffs(date_column, type_column, days_before): on an incremental run,
     one row per user type with the first day to recompute: the latest day {{ this }}
@@ -11,16 +7,7 @@
     late by up to that many days are picked up), minus days_before (the history a
     trailing window needs). A type {{ this }} does not hold yet has no row: all its days
     are computed.
-
-    duplicate_key(columns): one value per distinct combination of the columns (nulls
-    included), so that an exact duplicate can be found among the records already staged
-    by an earlier run: MD5 of the values quoted CSV-style (DuckDB: as a 128-bit number).
 #}
-{% macro only_new_source_files(column, this_column='source_file', keyword='where') %}
-    {%- if is_incremental() %}
-        {{ keyword }} {{ column }} not in (select distinct {{ this_column }} from {{ this }})
-    {%- endif %}
-{% endmacro %}
 
 {% macro incremental_cutoffs(date_column, type_column='user_type', days_before=0) %}
     select
@@ -32,69 +19,6 @@
     from {{ this }}
     group by 1
 {% endmacro %}
-
-{% macro duplicate_key(columns) -%}
-    {%- set parts = [] -%}
-    {%- for column in columns -%}
-        {%- do parts.append(
-            "coalesce('\"' || replace(cast(" ~ column ~ " as " ~ dbt.type_string()
-            ~ "), '\"', '\"\"') || '\"', 'null')") -%}
-    {%- endfor -%}
-    {{ return(adapter.dispatch('duplicate_key', 'uptake')(parts | join(" || ',' || "))) }}
-{%- endmacro %}
-
-{% macro default__duplicate_key(text) -%}
-    {{ dbt.hash(text) }}
-{%- endmacro %}
-
-{% macro duckdb__duplicate_key(text) -%}
-    md5_number({{ text }})
-{%- endmacro %}
-
-{#
-    later_copies(batch): CTEs ending in later_copies, the source_file and source_line of
-    every record of the batch that is an exact duplicate: each copy of a record after the
-    first in landing order (file, line), and, on an incremental run, any copy of a
-    record an earlier run staged ({{ this }} holds its key). Only keys that occur more
-    than once are ranked, so the cost is one grouping of the batch, not a sort of it.
-    Join it to the batch on source_file and source_line: a match is a duplicate.
-#}
-{% macro later_copies(batch, key_column='duplicate_key') -%}
-    repeated_keys as (
-        select {{ key_column }}
-        from {{ batch }}
-        group by 1
-        having count(*) > 1
-    ),
-
-    later_copies as (
-        select
-            source_file,
-            source_line
-        from (
-            select
-                {{ batch }}.source_file,
-                {{ batch }}.source_line,
-                row_number() over (
-                    partition by {{ batch }}.{{ key_column }}
-                    order by {{ batch }}.source_file, {{ batch }}.source_line
-                ) as copy_number
-            from {{ batch }}
-            inner join repeated_keys
-                on {{ batch }}.{{ key_column }} = repeated_keys.{{ key_column }}
-        ) as copies
-        where copy_number > 1
-        {%- if is_incremental() %}
-            union
-            select
-                {{ batch }}.source_file,
-                {{ batch }}.source_line
-            from {{ batch }}
-            inner join {{ this }} as earlier
-                on {{ batch }}.{{ key_column }} = earlier.{{ key_column }}
-        {%- endif %}
-    ),
-{%- endmacro %}
 
 {#
     after_cutoff(alias, date_column, days_before): on an incremental run, the join and

@@ -2,11 +2,24 @@
 
 with
 
+{% if is_incremental() -%}
+    -- Landing is append-only by file: the files an earlier run staged are done, and the
+    -- keys of what it staged find the duplicates of new records among them.
+    staged_files as (
+        select distinct source_file from {{ this }}
+    ),
+
+    staged_keys as (
+        select duplicate_key from {{ this }}
+    ),
+{%- endif %}
+
 activities as (
     select * from {{ ref('base_share_view__activities') }}
-    where
-        rejection_reason is null
-        {{ only_new_source_files('source_file', keyword='and') }}
+    where rejection_reason is null
+    {%- if is_incremental() %}
+        and source_file not in (select staged_files.source_file from staged_files)
+    {%- endif %}
 ),
 
 os_values as (
@@ -111,7 +124,43 @@ keyed as (
     from typed
 ),
 
-{{ later_copies('keyed') }}
+-- Exact duplicates: each copy of a record after the first in landing order (file,
+-- line), and on an incremental run every copy of a record an earlier run staged. Only
+-- keys that occur more than once are ranked: one grouping of the batch, not a sort.
+repeated_keys as (
+    select duplicate_key
+    from keyed
+    group by 1
+    having count(*) > 1
+),
+
+ranked_copies as (
+    select
+        keyed.source_file,
+        keyed.source_line,
+        row_number() over (
+            partition by keyed.duplicate_key
+            order by keyed.source_file, keyed.source_line
+        ) as copy_number
+    from keyed
+    inner join repeated_keys on keyed.duplicate_key = repeated_keys.duplicate_key
+),
+
+later_copies as (
+    select
+        source_file,
+        source_line
+    from ranked_copies
+    where copy_number > 1
+    {%- if is_incremental() %}
+        union
+        select
+            keyed.source_file,
+            keyed.source_line
+        from keyed
+        inner join staged_keys on keyed.duplicate_key = staged_keys.duplicate_key
+    {%- endif %}
+),
 
 flagged as (
     select
