@@ -5,6 +5,9 @@
     (web-tool users) and views of shared content (clients). Exact duplicate export
     records are not counted. A view of int_user_days_aggregated (the incremental table,
     stored once) with the day's total event count.
+
+    The ref leaves out the database name: DuckDB resolves a view's tables in the view's
+    own catalog, so the view works whatever name the file is attached under.
 #}
 
 with
@@ -24,7 +27,7 @@ user_days as (
         time_spent_seconds,
         first_event_at,
         last_event_at
-    from {{ ref('int_user_days_aggregated') }}
+    from {{ ref('int_user_days_aggregated').include(database=False) }}
 ),
 
 final as (

@@ -5,6 +5,9 @@
     user's lifecycle state that week (new, returning, resurrecting, dormant; null for a
     later quiet week). A view of int_user_weeks_aggregated (the incremental table, stored
     once).
+
+    The ref leaves out the database name: DuckDB resolves a view's tables in the view's
+    own catalog, so the view works whatever name the file is attached under.
 #}
 
 with
@@ -18,7 +21,7 @@ user_weeks as (
         is_active,
         is_complete_week,
         lifecycle_state
-    from {{ ref('int_user_weeks_aggregated') }}
+    from {{ ref('int_user_weeks_aggregated').include(database=False) }}
 )
 
 select * from user_weeks
