@@ -14,6 +14,23 @@ with
     ),
 {%- endif %}
 
+os_mappings as (
+    select
+        match_pattern,
+        priority,
+        os_family,
+        device_type
+    from {{ ref('os_mappings') }}
+),
+
+browser_mappings as (
+    select
+        match_pattern,
+        priority,
+        browser_family
+    from {{ ref('browser_mappings') }}
+),
+
 page_events as (
     select
         *,
@@ -73,12 +90,42 @@ browser_values as (
     where browser is not null
 ),
 
+-- Each distinct string takes the attributes of the first seed pattern (lowest priority)
+-- that its upper-cased text matches (LIKE). Matching runs over distinct values only.
+os_matches as (
+    select
+        os_values.raw_value,
+        os_mappings.os_family,
+        os_mappings.device_type,
+        row_number() over (
+            partition by os_values.raw_value
+            order by os_mappings.priority, os_mappings.match_pattern
+        ) as match_rank
+    from os_values
+    inner join os_mappings on upper(os_values.raw_value) like os_mappings.match_pattern
+),
+
 os_lookup as (
-    {{ lookup_by_pattern('os_values', ref('os_mappings'), ['os_family', 'device_type']) }}
+    select * from os_matches
+    where match_rank = 1
+),
+
+browser_matches as (
+    select
+        browser_values.raw_value,
+        browser_mappings.browser_family,
+        row_number() over (
+            partition by browser_values.raw_value
+            order by browser_mappings.priority, browser_mappings.match_pattern
+        ) as match_rank
+    from browser_values
+    inner join browser_mappings
+        on upper(browser_values.raw_value) like browser_mappings.match_pattern
 ),
 
 browser_lookup as (
-    {{ lookup_by_pattern('browser_values', ref('browser_mappings'), ['browser_family']) }}
+    select * from browser_matches
+    where match_rank = 1
 ),
 
 renamed as (

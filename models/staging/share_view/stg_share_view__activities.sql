@@ -14,6 +14,23 @@ with
     ),
 {%- endif %}
 
+os_mappings as (
+    select
+        match_pattern,
+        priority,
+        os_family,
+        device_type
+    from {{ ref('os_mappings') }}
+),
+
+browser_mappings as (
+    select
+        match_pattern,
+        priority,
+        browser_family
+    from {{ ref('browser_mappings') }}
+),
+
 activities as (
     select * from {{ ref('base_share_view__activities') }}
     where rejection_reason is null
@@ -32,12 +49,41 @@ app_values as (
     where viewing_app is not null
 ),
 
+-- Each distinct string takes the attributes of the first seed pattern (lowest priority)
+-- that its upper-cased text matches (LIKE). Matching runs over distinct values only.
+os_matches as (
+    select
+        os_values.raw_value,
+        os_mappings.os_family,
+        os_mappings.device_type,
+        row_number() over (
+            partition by os_values.raw_value
+            order by os_mappings.priority, os_mappings.match_pattern
+        ) as match_rank
+    from os_values
+    inner join os_mappings on upper(os_values.raw_value) like os_mappings.match_pattern
+),
+
 os_lookup as (
-    {{ lookup_by_pattern('os_values', ref('os_mappings'), ['os_family', 'device_type']) }}
+    select * from os_matches
+    where match_rank = 1
+),
+
+app_matches as (
+    select
+        app_values.raw_value,
+        browser_mappings.browser_family,
+        row_number() over (
+            partition by app_values.raw_value
+            order by browser_mappings.priority, browser_mappings.match_pattern
+        ) as match_rank
+    from app_values
+    inner join browser_mappings on upper(app_values.raw_value) like browser_mappings.match_pattern
 ),
 
 app_lookup as (
-    {{ lookup_by_pattern('app_values', ref('browser_mappings'), ['browser_family']) }}
+    select * from app_matches
+    where match_rank = 1
 ),
 
 {# versions parsed once per distinct string, not per record #}
