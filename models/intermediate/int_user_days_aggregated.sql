@@ -14,15 +14,24 @@
 with
 
 {% if is_incremental() -%}
+    -- Per user type already built, the first day to recompute; a type not built yet
+    -- has no row, and all its days are computed.
     cutoffs as (
-        {{ incremental_cutoffs('activity_date') }}
+        select
+            user_type,
+            {{ lookback_start('max(activity_date)') }} as cutoff_date
+        from {{ this }}
+        group by 1
     ),
 {%- endif %}
 
 events as (
     select unioned.*
     from {{ ref('int_activity_events_unioned') }} as unioned
-    {{ after_cutoff('unioned', 'activity_date') }}
+    {%- if is_incremental() %}
+        left join cutoffs on unioned.user_type = cutoffs.user_type
+        where cutoffs.cutoff_date is null or unioned.activity_date >= cutoffs.cutoff_date
+    {%- endif %}
 ),
 
 {# per item first: counting the distinct pages and contents of a day is then a plain

@@ -1,8 +1,9 @@
--- Every user's days in fct_user_day_windows (the spine, stored) run from the first
--- active day without a gap and reach at least the last active day. With the
--- uniqueness of (user_key, calendar_date), "as many days as the span is long" means no
--- gap; grouping instead of ranking keeps the check cheap on the largest table. Fails
--- for a user whose days went missing, or whose span exceeds var spine_max_days.
+-- Every user's days in int_user_day_windows_computed (the spine, stored; published as
+-- fct_user_day_windows) run from the first active day without a gap and reach at least
+-- the last active day. With the uniqueness of (user_key, calendar_date), "as many days
+-- as the span is long" means no gap; grouping instead of ranking keeps the check cheap
+-- on the largest table. Fails for a user whose days went missing, or whose span exceeds
+-- var spine_max_days.
 -- Without --full-refresh only the users whose days an incremental build may have
 -- recomputed are checked: those active within late_arrival_lookback_days +
 -- trailing_window_days of the end of their type's data.
@@ -39,7 +40,7 @@ window_days as (
         min(calendar_date) as first_date,
         max(calendar_date) as last_date,
         count(*) as day_count
-    from {{ ref('fct_user_day_windows') }}
+    from {{ ref('int_user_day_windows_computed') }}
     where user_key in (select user_days.user_key from user_days)
     group by 1
 ),

@@ -27,8 +27,19 @@ LATE_DAYS = 2
 
 # Models compared between the incremental and the full-refresh databases.
 COMPARED = {
-    "staging": ["stg_product__logins", "stg_product__page_events", "stg_share_view__activities"],
-    "intermediate": ["int_user_days_aggregated"],
+    "staging": [
+        "base_product__logins",
+        "base_product__page_events",
+        "base_share_view__activities",
+        "stg_product__logins",
+        "stg_product__page_events",
+        "stg_share_view__activities",
+    ],
+    "intermediate": [
+        "int_user_days_aggregated",
+        "int_user_day_windows_computed",
+        "int_user_weeks_aggregated",
+    ],
     "marts": [
         "fct_user_days",
         "fct_user_day_windows",
@@ -159,12 +170,13 @@ def test_data_tests_pass_without_full_refresh(replayed):
     # in the project state a --full-refresh build parsed: a ref() that only the
     # incremental branch of a test takes must still be known to dbt.
     raw_dir = replayed["incremental"].parent.parent / "raw"
-    models = ["int_user_days_aggregated", "int_user_type_data_ends", *COMPARED["marts"][:4]]
+    models = [*COMPARED["intermediate"], "int_user_type_data_ends", *COMPARED["marts"][:4]]
     tests = ["test", "--indirect-selection", "cautious", "--select", *models]
     result = run_dbt(tests, raw_dir, replayed["full"])
     assert result.returncode == 0, result.stdout[-5000:]
     assert "assert_day_windows_cover_every_user" in result.stdout
     assert "unique_combination_fct_user_day_windows" in result.stdout
+    assert "unique_combination_int_user_day_windows_computed" in result.stdout
 
 
 @pytest.mark.parametrize(

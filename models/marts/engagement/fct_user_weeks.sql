@@ -1,156 +1,27 @@
-{{ config(
-    materialized='incremental',
-    incremental_strategy='delete+insert',
-    unique_key=['user_key', 'week_start_date'],
-) }}
+{{ config(materialized='view') }}
 
 {#
-    One row per user per week of the user's spine (weeks start on var week_start_day;
-    the spine runs from the first active day to trailing_window_days - 1 days after the
-    last, never past the end of the data):
-    active days in the week and the user's lifecycle state that week.
-      new           first active week
-      returning     active, and active the week before
-      resurrecting  active, not active the week before, active some week earlier
-      dormant       not active, active the week before
-    Later quiet weeks have no state (null). is_complete_week is false for a week the
-    data does not yet cover in full. Incremental: a run recomputes each user type's weeks
-    from the week of its latest built week start minus var('late_arrival_lookback_days')
-    (per user: see user_recompute_starts).
+    One row per user per week of the user's spine: active days in the week and the
+    user's lifecycle state that week (new, returning, resurrecting, dormant; null for a
+    later quiet week). A view of int_user_weeks_aggregated (the incremental table, stored
+    once).
+
+    The ref leaves out the database name: DuckDB resolves a view's tables in the view's
+    own catalog, so the view works whatever name the file is attached under.
 #}
 
 with
 
-{% if is_incremental() -%}
-    cutoffs as (
-        select
-            cutoff_user_type,
-            {{ week_start('cutoff_date') }} as cutoff_date
-        from ({{ incremental_cutoffs('week_start_date') }}) as latest_built
-    ),
-
-    recompute_starts as (
-        select
-            user_key,
-            {{ week_start('recompute_from_date') }} as recompute_from_date
-        from ({{ user_recompute_starts() }}) as user_starts
-    ),
-{%- endif %}
-
-user_days as (
-    select
-        user_key,
-        user_type,
-        activity_date
-    from {{ ref('int_user_days_aggregated') }}
-),
-
-data_ends as (
-    select
-        user_type,
-        data_end_date
-    from {{ ref('int_user_type_data_ends') }}
-),
-
--- The weeks of each user's spine (see int_user_spines_bounded): from the week of the first
--- active day to the week of the spine's last day, a seventh of the daily rows.
-user_bounds as (
-    select
-        user_key,
-        user_type,
-        {{ week_start('first_active_date') }} as first_active_week_start_date,
-        {{ week_start('spine_end_date') }} as last_week_start_date
-    from {{ ref('int_user_spines_bounded') }}
-),
-
-week_offsets as (
-    {{ dbt.generate_series((var('spine_max_days') / 7) | int + 2) }}
-),
-
-all_weeks as (
-    select
-        user_bounds.user_key,
-        user_bounds.user_type,
-        user_bounds.first_active_week_start_date,
-        cast({{ dbt.dateadd('day', '7 * (week_offsets.generated_number - 1)',
-            'user_bounds.first_active_week_start_date') }} as date) as week_start_date
-    from user_bounds
-    inner join week_offsets
-        on
-            week_offsets.generated_number - 1
-            <= {{ dbt.datediff('user_bounds.first_active_week_start_date',
-                'user_bounds.last_week_start_date', 'day') }} / 7
-),
-
--- The weeks to compute and the week before them (for the previous week's activity).
-spine_weeks as (
-    select all_weeks.*
-    from all_weeks
-    {{ after_user_cutoff('all_weeks', 'week_start_date', days_before=7) }}
-),
-
-active_weeks as (
-    select
-        user_key,
-        {{ week_start('activity_date') }} as week_start_date,
-        count(*) as active_days
-    from user_days
-    group by 1, 2
-),
-
-weeks as (
-    select
-        spine_weeks.user_key,
-        spine_weeks.user_type,
-        spine_weeks.week_start_date,
-        spine_weeks.first_active_week_start_date,
-        cast(coalesce(active_weeks.active_days, 0) as integer) as active_days
-    from spine_weeks
-    left join active_weeks
-        on
-            spine_weeks.user_key = active_weeks.user_key
-            and spine_weeks.week_start_date = active_weeks.week_start_date
-),
-
-with_previous as (
-    select
-        weeks.*,
-        data_ends.data_end_date,
-        lag(weeks.active_days) over (
-            partition by weeks.user_key order by weeks.week_start_date
-        ) as previous_week_active_days
-    from weeks
-    inner join data_ends on weeks.user_type = data_ends.user_type
-),
-
-states as (
+user_weeks as (
     select
         user_key,
         user_type,
         week_start_date,
         active_days,
-        active_days > 0 as is_active,
-        {{ dbt.dateadd('day', 6, 'week_start_date') }} <= data_end_date as is_complete_week,
-        case
-            when week_start_date = first_active_week_start_date then 'new'
-            when active_days > 0 and previous_week_active_days > 0 then 'returning'
-            when active_days > 0 then 'resurrecting'
-            when previous_week_active_days > 0 then 'dormant'
-        end as lifecycle_state
-    from with_previous
-),
-
-final as (
-    select
-        states.user_key,
-        states.user_type,
-        states.week_start_date,
-        states.active_days,
-        states.is_active,
-        cast(states.is_complete_week as boolean) as is_complete_week,
-        states.lifecycle_state
-    from states
-    {{ after_user_cutoff('states', 'week_start_date') }}
+        is_active,
+        is_complete_week,
+        lifecycle_state
+    from {{ ref('int_user_weeks_aggregated').include(database=False) }}
 )
 
-select * from final
+select * from user_weeks

@@ -8,14 +8,19 @@
     One row per user type and calendar day: DAU (active that day), WAU (active in the
     trailing 7 days), MAU (active in the trailing 28 days) and DAU/MAU, the share of the
     month's users who came that day. Incremental: a run recomputes each user type's days
-    from its latest built day minus var('late_arrival_lookback_days').
+    from its latest built day less var('late_arrival_lookback_days').
 #}
 
 with
 
 {% if is_incremental() -%}
+    -- Per user type already built, the first day to recompute.
     cutoffs as (
-        {{ incremental_cutoffs('calendar_date') }}
+        select
+            user_type,
+            {{ lookback_start('max(calendar_date)') }} as cutoff_date
+        from {{ this }}
+        group by 1
     ),
 {%- endif %}
 
@@ -26,8 +31,13 @@ windows as (
         user_windows.is_active,
         user_windows.active_days_trailing_7d,
         user_windows.active_days_trailing_28d
-    from {{ ref('fct_user_day_windows') }} as user_windows
-    {{ after_cutoff('user_windows', 'calendar_date') }}
+    from {{ ref('int_user_day_windows_computed') }} as user_windows
+    {%- if is_incremental() %}
+        left join cutoffs on user_windows.user_type = cutoffs.user_type
+        where
+            cutoffs.cutoff_date is null
+            or user_windows.calendar_date >= cutoffs.cutoff_date
+    {%- endif %}
 ),
 
 daily as (

@@ -12,7 +12,7 @@ user_weeks as (
         user_type,
         week_start_date,
         coalesce(lifecycle_state, 'inactive') as lifecycle_state
-    from {{ ref('fct_user_weeks') }}
+    from {{ ref('int_user_weeks_aggregated') }}
 ),
 
 moves as (

@@ -12,7 +12,7 @@ user_weeks as (
         week_start_date,
         active_days,
         is_complete_week
-    from {{ ref('fct_user_weeks') }}
+    from {{ ref('int_user_weeks_aggregated') }}
     where is_active
 ),
 

@@ -2,17 +2,66 @@
 
 with
 
+{% if is_incremental() -%}
+    -- Landing is append-only by file: the files an earlier run staged are done, and the
+    -- keys of what it staged find the duplicates of new records among them.
+    staged_files as (
+        select distinct source_file from {{ this }}
+    ),
+
+    staged_keys as (
+        select duplicate_key from {{ this }}
+    ),
+{%- endif %}
+
 logins as (
     select
         *,
         {{ duplicate_key(['user_id', 'time_stamp_text', 'visited_text']) }} as duplicate_key
     from {{ ref('base_product__logins') }}
-    where
-        rejection_reason is null
-        {{ only_new_source_files('source_file', keyword='and') }}
+    where rejection_reason is null
+    {%- if is_incremental() %}
+        and source_file not in (select staged_files.source_file from staged_files)
+    {%- endif %}
 ),
 
-{{ later_copies('logins') }}
+-- Exact duplicates: each copy of a record after the first in landing order (file,
+-- line), and on an incremental run every copy of a record an earlier run staged. Only
+-- keys that occur more than once are ranked: one grouping of the batch, not a sort.
+repeated_keys as (
+    select duplicate_key
+    from logins
+    group by 1
+    having count(*) > 1
+),
+
+ranked_copies as (
+    select
+        logins.source_file,
+        logins.source_line,
+        row_number() over (
+            partition by logins.duplicate_key
+            order by logins.source_file, logins.source_line
+        ) as copy_number
+    from logins
+    inner join repeated_keys on logins.duplicate_key = repeated_keys.duplicate_key
+),
+
+later_copies as (
+    select
+        source_file,
+        source_line
+    from ranked_copies
+    where copy_number > 1
+    {%- if is_incremental() %}
+        union
+        select
+            logins.source_file,
+            logins.source_line
+        from logins
+        inner join staged_keys on logins.duplicate_key = staged_keys.duplicate_key
+    {%- endif %}
+),
 
 flagged as (
     select

@@ -9,10 +9,36 @@ users as (
     from {{ ref('base_product__users') }}
     where
         rejection_reason is null
-        {{ only_new_source_files('source_file', keyword='and') }}
 ),
 
-{{ later_copies('users') }}
+-- Exact duplicates: each copy of a record after the first in landing order (file,
+-- line). Only keys that occur more than once are ranked: one grouping, not a sort.
+repeated_keys as (
+    select duplicate_key
+    from users
+    group by 1
+    having count(*) > 1
+),
+
+ranked_copies as (
+    select
+        users.source_file,
+        users.source_line,
+        row_number() over (
+            partition by users.duplicate_key
+            order by users.source_file, users.source_line
+        ) as copy_number
+    from users
+    inner join repeated_keys on users.duplicate_key = repeated_keys.duplicate_key
+),
+
+later_copies as (
+    select
+        source_file,
+        source_line
+    from ranked_copies
+    where copy_number > 1
+),
 
 flagged as (
     select

@@ -2,11 +2,41 @@
 
 with
 
+{% if is_incremental() -%}
+    -- Landing is append-only by file: the files an earlier run staged are done, and the
+    -- keys of what it staged find the duplicates of new records among them.
+    staged_files as (
+        select distinct source_file from {{ this }}
+    ),
+
+    staged_keys as (
+        select duplicate_key from {{ this }}
+    ),
+{%- endif %}
+
+os_mappings as (
+    select
+        match_pattern,
+        priority,
+        os_family,
+        device_type
+    from {{ ref('os_mappings') }}
+),
+
+browser_mappings as (
+    select
+        match_pattern,
+        priority,
+        browser_family
+    from {{ ref('browser_mappings') }}
+),
+
 activities as (
     select * from {{ ref('base_share_view__activities') }}
-    where
-        rejection_reason is null
-        {{ only_new_source_files('source_file', keyword='and') }}
+    where rejection_reason is null
+    {%- if is_incremental() %}
+        and source_file not in (select staged_files.source_file from staged_files)
+    {%- endif %}
 ),
 
 os_values as (
@@ -19,12 +49,41 @@ app_values as (
     where viewing_app is not null
 ),
 
+-- Each distinct string takes the attributes of the first seed pattern (lowest priority)
+-- that its upper-cased text matches (LIKE). Matching runs over distinct values only.
+os_matches as (
+    select
+        os_values.raw_value,
+        os_mappings.os_family,
+        os_mappings.device_type,
+        row_number() over (
+            partition by os_values.raw_value
+            order by os_mappings.priority, os_mappings.match_pattern
+        ) as match_rank
+    from os_values
+    inner join os_mappings on upper(os_values.raw_value) like os_mappings.match_pattern
+),
+
 os_lookup as (
-    {{ lookup_by_pattern('os_values', ref('os_mappings'), ['os_family', 'device_type']) }}
+    select * from os_matches
+    where match_rank = 1
+),
+
+app_matches as (
+    select
+        app_values.raw_value,
+        browser_mappings.browser_family,
+        row_number() over (
+            partition by app_values.raw_value
+            order by browser_mappings.priority, browser_mappings.match_pattern
+        ) as match_rank
+    from app_values
+    inner join browser_mappings on upper(app_values.raw_value) like browser_mappings.match_pattern
 ),
 
 app_lookup as (
-    {{ lookup_by_pattern('app_values', ref('browser_mappings'), ['browser_family']) }}
+    select * from app_matches
+    where match_rank = 1
 ),
 
 {# versions parsed once per distinct string, not per record #}
@@ -111,7 +170,43 @@ keyed as (
     from typed
 ),
 
-{{ later_copies('keyed') }}
+-- Exact duplicates: each copy of a record after the first in landing order (file,
+-- line), and on an incremental run every copy of a record an earlier run staged. Only
+-- keys that occur more than once are ranked: one grouping of the batch, not a sort.
+repeated_keys as (
+    select duplicate_key
+    from keyed
+    group by 1
+    having count(*) > 1
+),
+
+ranked_copies as (
+    select
+        keyed.source_file,
+        keyed.source_line,
+        row_number() over (
+            partition by keyed.duplicate_key
+            order by keyed.source_file, keyed.source_line
+        ) as copy_number
+    from keyed
+    inner join repeated_keys on keyed.duplicate_key = repeated_keys.duplicate_key
+),
+
+later_copies as (
+    select
+        source_file,
+        source_line
+    from ranked_copies
+    where copy_number > 1
+    {%- if is_incremental() %}
+        union
+        select
+            keyed.source_file,
+            keyed.source_line
+        from keyed
+        inner join staged_keys on keyed.duplicate_key = staged_keys.duplicate_key
+    {%- endif %}
+),
 
 flagged as (
     select

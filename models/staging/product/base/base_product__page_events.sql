@@ -7,9 +7,18 @@
 
 with
 
+{% if is_incremental() -%}
+    -- Landing is append-only by file: a file is either wholly processed or not at all.
+    loaded_files as (
+        select distinct source_file from {{ this }}
+    ),
+{%- endif %}
+
 source as (
     select * from {{ source('product', 'page_events') }}
-    {{ only_new_source_files('_source_file') }}
+    {%- if is_incremental() %}
+        where _source_file not in (select loaded_files.source_file from loaded_files)
+    {%- endif %}
 ),
 
 cleaned as (
