@@ -2,14 +2,14 @@
 others? A chi-square test with clients as clusters (a client's views share its habits)
 and a total-variation effect size, from uptake.stats."""
 
+from uptake import dbt_runtime
 from uptake.stats import distribution_differences
 
 DIMENSIONS = ["view_weekday_name", "view_hour", "view_month", "device_type"]
 
 
 def model(dbt, session):
-    dbt.config(materialized="table", schema="marts")
-    settings = dbt.config.get("meta") or {}
+    meta = dbt_runtime.Meta(dbt.config.get("meta"), dbt.this)
     views = dbt.ref("int_views_linked").df()
     views = views[~views["is_exact_duplicate"]]
     result = distribution_differences(
@@ -17,8 +17,8 @@ def model(dbt, session):
         group_column="customer_code",
         dimensions=DIMENSIONS,
         cluster_column="client_id",
-        alpha=float(settings.get("alpha", 0.01)),
-        min_effect_size=float(settings.get("min_effect_size", 0.1)),
+        alpha=meta.float("alpha"),
+        min_effect_size=meta.float("min_effect_size"),
     )
     result["dimension"] = result["dimension"].replace(
         {

@@ -36,7 +36,7 @@ import pandas as pd
 from sklearn.metrics import roc_auc_score
 
 if TYPE_CHECKING:  # pragma: no cover
-    from uptake.ml import Spec
+    from uptake.ml.spec import Spec
 
 EXPLAINED = "logistic_regression_explained"
 # |r| (or R² on the earlier columns) from which a column counts as a copy of earlier ones.
@@ -97,7 +97,7 @@ def _pooled(values: pd.Series, y: np.ndarray) -> pd.Series:
 
 def design(x: pd.DataFrame, y: np.ndarray, spec: Spec) -> tuple[pd.DataFrame, dict]:
     """The columns the explanation model can fit (before de-duplication), and for each
-    column its feature, reference, unit and note. ``x`` is ``ml._prepare``'d."""
+    column its feature, reference, unit and note. ``x`` is ``uptake.ml.prepare``'d."""
     columns: dict[str, np.ndarray] = {}
     about: dict[str, dict] = {}
     for feature in spec.categorical:
@@ -246,7 +246,7 @@ def explained_fit(x: pd.DataFrame, y: np.ndarray, spec: Spec) -> list[dict]:
     its standard error in ``std``, odds ratio with a Wald 95% interval, its reference
     and unit) and one ``dropped`` row per column left out (``note`` says why). All rows
     carry ``model_name`` :data:`EXPLAINED` and ``fitted_rows``. ``x`` is
-    ``ml._prepare``'d; no rows, or one outcome only, gives no rows."""
+    ``uptake.ml.prepare``'d; no rows, or one outcome only, gives no rows."""
     y = np.asarray(y, dtype=float)
     if len(y) == 0 or len(np.unique(y)) < 2:
         return []
@@ -391,7 +391,7 @@ def permutation_importances(
 
 
 def reference_levels(x: pd.DataFrame, spec: Spec) -> dict[str, str]:
-    """The reference level of each categorical on these (``ml._prepare``'d) rows."""
+    """The reference level of each categorical on these (``uptake.ml.prepare``'d) rows."""
     return {f: reference_level(x[f].astype(str), f) for f in spec.categorical if len(x)}
 
 

@@ -5,6 +5,5 @@ from uptake import ml
 
 
 def model(dbt, session):
-    dbt.config(materialized="table", schema="marts")
     fitted = ml.load_artifacts(dbt.ref("ml_return_fit").df())
-    return ml.calibration_frame(fitted, ml.return_spec([]))
+    return ml.calibration_frame(fitted)

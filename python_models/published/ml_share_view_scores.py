@@ -3,16 +3,14 @@ scored."""
 
 import pandas as pd
 
-from uptake import ml, share_models
+from uptake import ml
 
 
 def model(dbt, session):
-    dbt.config(materialized="table", schema="marts")
     fitted = ml.load_artifacts(dbt.ref("ml_share_view_fit").df())
     features = dbt.ref("int_share_view_features").df()
     return ml.score_latest(
         features,
         fitted,
-        share_models.SHARE_VIEW,
         scored_at=pd.Timestamp.now(tz="UTC").tz_localize(None).floor("s"),
     )

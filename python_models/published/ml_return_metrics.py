@@ -4,9 +4,8 @@ from uptake import ml
 
 
 def model(dbt, session):
-    dbt.config(materialized="table", schema="marts")
     fitted = ml.load_artifacts(dbt.ref("ml_return_fit").df())
-    spec = ml.return_spec([])
+    spec = ml.spec_of(fitted)
     # Who the scored table holds and who it leaves out as decided, as of this build.
     features = dbt.ref("int_return_features").project(", ".join(ml.population_columns(spec))).df()
-    return ml.metrics_frame(fitted, spec, features)
+    return ml.metrics_frame(fitted, features)

@@ -7,12 +7,10 @@ from uptake import ml
 
 
 def model(dbt, session):
-    dbt.config(materialized="table", schema="marts")
     fitted = ml.load_artifacts(dbt.ref("ml_adoption_fit").df())
     features = dbt.ref("int_adoption_features").df()
     return ml.score_latest(
         features,
         fitted,
-        ml.ADOPTION,
         scored_at=pd.Timestamp.now(tz="UTC").tz_localize(None).floor("s"),
     )

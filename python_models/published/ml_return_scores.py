@@ -7,12 +7,10 @@ from uptake import ml
 
 
 def model(dbt, session):
-    dbt.config(materialized="table", schema="marts")
     fitted = ml.load_artifacts(dbt.ref("ml_return_fit").df())
     features = dbt.ref("int_return_features").df()
     return ml.score_latest(
         features,
         fitted,
-        ml.return_spec(list(features.columns)),
         scored_at=pd.Timestamp.now(tz="UTC").tz_localize(None).floor("s"),
     )
