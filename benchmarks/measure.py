@@ -4,7 +4,7 @@
 peak resident set size. On Linux the rusage that ``wait4`` returns for a child covers the
 child and the descendants it waited for, so the peak is the largest of them (not a sum).
 
-As a command: ``python -m uptake.benchmark_measure [--json FILE] -- cmd ...`` runs ``cmd``
+As a command: ``python -m benchmarks.measure [--json FILE] -- cmd ...`` runs ``cmd``
 and prints (or writes) ``{"returncode", "wall_s", "peak_rss_gb"}``; its exit code is the
 command's.
 """
@@ -58,7 +58,7 @@ def measure(
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m uptake.benchmark_measure", description=__doc__)
+    parser = argparse.ArgumentParser(prog="python -m benchmarks.measure", description=__doc__)
     parser.add_argument("--json", type=Path, help="write the measurement here (default: stdout)")
     parser.add_argument("cmd", nargs=argparse.REMAINDER, help="-- command and its arguments")
     args = parser.parse_args(argv)
