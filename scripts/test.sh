@@ -4,8 +4,8 @@
 source "$(dirname "$0")/bootstrap.sh"
 
 echo "==> ruff"
-ruff check src tests python_models
-ruff format --check src tests python_models
+ruff check src tests python_models benchmarks
+ruff format --check src tests python_models benchmarks
 
 echo "==> sqlfluff lint"
 sqlfluff lint models analyses tests

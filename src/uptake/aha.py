@@ -9,7 +9,7 @@ from uptake import frames
 
 CELLS = ["true_positives", "false_positives", "false_negatives", "true_negatives"]
 KEY = {"user_type": "varchar", "action": "varchar", "threshold": "bigint", "window_days": "bigint"}
-# fct_aha_moments: the 2 x 2 tables of int_aha_thresholds_tabulated (cohort all) and their ranking.
+# rpt_aha_moments: the 2 x 2 tables of int_aha_thresholds_tabulated (cohort all) and their ranking.
 MOMENT_COLUMNS = {
     **KEY,
     "users": "bigint",
@@ -27,7 +27,7 @@ MOMENT_COLUMNS = {
     "rank_in_user_type": "bigint",
     "is_best_for_action": "boolean",
 }
-# What fct_aha_validation shows of each cohort's candidate, prefixed earlier_ / later_.
+# What rpt_aha_validation shows of each cohort's candidate, prefixed earlier_ / later_.
 VALIDATED = ["users", "phi", "phi_low", "phi_high", "precision", "recall", "lift", "reach"]
 VALIDATION_COLUMNS = {
     **KEY,

@@ -1,4 +1,5 @@
-"""The ``uptake`` command: sample data and a summary of what a build produced."""
+"""The ``uptake`` command: sample data and a summary of what a build produced. (The
+benchmark is not part of the package: ``python -m benchmarks`` from the repository.)"""
 
 from __future__ import annotations
 
@@ -64,7 +65,7 @@ def summary(args: argparse.Namespace) -> int:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    from uptake import benchmark, generator
+    from uptake import generator
 
     parser = argparse.ArgumentParser(prog="uptake", description=__doc__)
     commands = parser.add_subparsers(dest="command", required=True)
@@ -96,14 +97,6 @@ def build_parser() -> argparse.ArgumentParser:
         help="fail when a relation of these schemas is empty (e.g. raw marts)",
     )
     summarise.set_defaults(handler=summary)
-
-    bench = commands.add_parser(
-        "benchmark",
-        help="generate a large data set, time the full and incremental dbt builds and the "
-        "adoption rule three ways; write BENCHMARKS.md (not part of the test suite)",
-    )
-    benchmark.add_arguments(bench)
-    bench.set_defaults(handler=benchmark.run)
     return parser
 
 

@@ -4,7 +4,7 @@ A dbt Python model's table takes its columns and their types from the frame the 
 returns. A frame built from no rows loses both: a column that is missing is missing from
 the table, and an empty (or all-null) ``object`` column becomes INTEGER in DuckDB. So
 every function behind a Python model declares its output as a :data:`Columns` mapping
-(column name -> the SQL type that ``data_type`` gives in ``_python_models.yml``) and
+(column name -> the SQL type that ``data_type`` gives in the python_models YAML) and
 returns ``typed(frame, columns)``: the declared columns, in their order, with their
 types, on no rows as on many. :func:`warn` says in the dbt log why a table is empty or a
 model was not fitted.

@@ -14,6 +14,9 @@ from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import OneHotEncoder
 
 from uptake import frames, ml
+from uptake.ml import evaluate
+from uptake.ml.fit import pipelines
+from uptake.ml.split import embargoed, sample_rows, time_split, training_shortfall
 
 TIME_TARGET = "log_time_spent"
 CONTEXT = {
@@ -61,7 +64,8 @@ SHARE_VIEW = ml.Spec(
     key_types={"share_id": "varchar"},
 )
 
-# ml_view_time_metrics, without fit_scope and fitted_data_end (see ml.on_refit_cadence).
+# ml_view_time_metrics, without fit_scope and fitted_data_end (see
+# uptake.dbt_runtime.on_refit_cadence).
 TIME_SPENT_COLUMNS = {
     "feature_set": "varchar",
     "model_name": "varchar",
@@ -131,7 +135,7 @@ def _regressor(kind: str, columns: dict, seed: int) -> Pipeline:
 
 
 def time_spent_metrics(
-    frame: pd.DataFrame, *, seed: int, folds: int, max_rows: int = ml.MAX_TRAIN_ROWS
+    frame: pd.DataFrame, *, seed: int, folds: int, max_rows: int
 ) -> pd.DataFrame:
     """Cross-validated R² of log time spent, per feature set and model: how much knowing
     the content (its kind and its title's earlier views) adds to the view's context.
@@ -142,7 +146,7 @@ def time_spent_metrics(
     columns are null and status says why."""
     data = frame.sort_values(["viewed_at", "view_id"]).reset_index(drop=True)
     rows_available = len(data)
-    data = ml.sample_rows(data, max_rows, seed).reset_index(drop=True)
+    data = sample_rows(data, max_rows, seed).reset_index(drop=True)
     with ml.one_thread():
         result = _cross_validate(data, seed=seed, folds=folds)
     result["rows_available"] = rows_available
@@ -212,7 +216,7 @@ def transfer_matrix(frame: pd.DataFrame, settings: ml.Settings) -> pd.DataFrame:
     Each model learns from at most settings.max_train_rows of its earlier shares, and is
     tested on at most settings.max_eval_rows later shares of each customer (seeded
     random samples, the same test rows for every model), scored in batches. A customer
-    whose earlier shares are too few to fit (ml.training_shortfall) trains no model;
+    whose earlier shares are too few to fit (training_shortfall) trains no model;
     without any model or later share the table is empty, and the log says why."""
     with ml.one_thread():
         result = _transfer_matrix(frame, settings)
@@ -227,21 +231,21 @@ def transfer_matrix(frame: pd.DataFrame, settings: ml.Settings) -> pd.DataFrame:
 def _transfer_matrix(frame: pd.DataFrame, settings: ml.Settings) -> pd.DataFrame:
     spec = SHARE_VIEW
     labelled = frame[frame[spec.label].notna()].sort_values(list(spec.key))
-    train, test = ml.time_split(labelled, spec.time_column, settings.test_fraction)
+    train, test = time_split(labelled, spec.time_column, settings.test_fraction)
     # The embargo of the scored models: training labels settle before the test period.
-    train = train[ml.embargoed(train, spec, pd.to_datetime(test[spec.time_column]).min())]
+    train = train[embargoed(train, spec, pd.to_datetime(test[spec.time_column]).min())]
     industries = labelled.groupby("customer_code")["industry"].first().to_dict()
     models = {}
     for customer, part in [("ALL", train), *train.groupby("customer_code")]:
-        sample = ml.sample_rows(part, settings.max_train_rows, settings.seed)
+        sample = sample_rows(part, settings.max_train_rows, settings.seed)
         y = sample[spec.label].astype(int).to_numpy()
-        if ml.training_shortfall(y, settings.cv_folds):
+        if training_shortfall(y, settings.cv_folds):
             continue
-        pipeline = ml._pipelines(spec, settings)[ml.LOGISTIC]
-        pipeline.fit(ml._prepare(sample, spec), y)
+        pipeline = pipelines(spec, settings)[ml.LOGISTIC]
+        pipeline.fit(ml.prepare(sample, spec), y)
         models[customer] = (pipeline, len(part), len(sample))
     tests = {
-        test_customer: (ml.sample_rows(part, settings.max_eval_rows, settings.seed), len(part))
+        test_customer: (sample_rows(part, settings.max_eval_rows, settings.seed), len(part))
         for test_customer, part in test.groupby("customer_code")
     }
     rows = []
@@ -249,10 +253,10 @@ def _transfer_matrix(frame: pd.DataFrame, settings: ml.Settings) -> pd.DataFrame
         for test_customer, (part, test_rows_available) in tests.items():
             y = part[spec.label].astype(int).to_numpy()
             probability = ml.predict_proba(pipeline, part, spec)
-            draws = ml.paired_auc_bootstrap(
+            draws = evaluate.paired_auc_bootstrap(
                 y, [probability], settings.auc_bootstrap_samples, settings.seed
             )
-            low, high = ml._percentiles(draws[:, 0])
+            low, high = evaluate.percentile_interval(draws[:, 0])
             rows.append(
                 {
                     "train_customer": customer,
@@ -261,7 +265,7 @@ def _transfer_matrix(frame: pd.DataFrame, settings: ml.Settings) -> pd.DataFrame
                     "test_industry": industries[test_customer],
                     "is_pooled": customer == "ALL",
                     "is_same_customer": customer == test_customer,
-                    "roc_auc": ml._auc(y, probability),
+                    "roc_auc": evaluate.auc(y, probability),
                     "roc_auc_low": low,
                     "roc_auc_high": high,
                     "train_rows": train_rows,

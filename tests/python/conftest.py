@@ -13,6 +13,33 @@ import pytest
 PROJECT_DIR = Path(__file__).resolve().parents[2]
 FIXTURES = PROJECT_DIR / "tests" / "landing_fixtures"
 
+# The fit settings and the dbt vars they come from (python_models/fits/_fits__models.yml).
+SETTINGS_VARS = {
+    "seed": "ml_seed",
+    "test_fraction": "ml_test_fraction",
+    "bootstrap_samples": "ml_bootstrap_samples",
+    "max_train_rows": "ml_max_train_rows",
+    "cv_folds": "ml_cv_folds",
+    "max_importance_rows": "ml_max_importance_rows",
+    "max_bootstrap_rows": "ml_max_bootstrap_rows",
+    "max_eval_rows": "ml_max_eval_rows",
+    "auc_bootstrap_samples": "ml_auc_bootstrap_samples",
+    "fence_quantiles": "on_the_fence_quantiles",
+}
+
+
+def project_settings(**changes):
+    """uptake.ml.Settings as a build fits with (the vars of dbt_project.yml), with the
+    changes a test states (fewer folds, another seed ...)."""
+    import yaml
+
+    from uptake.ml import Settings
+
+    project = yaml.safe_load((PROJECT_DIR / "dbt_project.yml").read_text(encoding="utf-8"))
+    values = {name: project["vars"][var] for name, var in SETTINGS_VARS.items()}
+    values["fence_quantiles"] = tuple(values["fence_quantiles"])
+    return Settings(**{**values, **changes})
+
 
 def run_dbt(
     args: list[str], raw_dir: Path, db_path: Path, extra_vars: dict | None = None

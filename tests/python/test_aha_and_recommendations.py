@@ -72,13 +72,13 @@ def test_planted_page_is_the_aha_moment_and_survives_later_users(sample_dir, sam
     page = f"page:{truth['return_predictive_first_day_page']}"
     best = query(
         sample_db,
-        "select action, phi_low from marts.fct_aha_moments "
+        "select action, phi_low from marts.rpt_aha_moments "
         "where user_type = 'web_user' and rank_in_user_type = 1",
     )
     assert best[0][0] == page and best[0][1] > 0
     validated = query(
         sample_db,
-        "select action, holds_up, later_rank_in_user_type from marts.fct_aha_validation "
+        "select action, holds_up, later_rank_in_user_type from marts.rpt_aha_validation "
         "where user_type = 'web_user' and earlier_rank_in_user_type = 1",
     )
     # holds_up: later phi above 0, not below the earlier interval, still in the top 10
@@ -130,7 +130,7 @@ def test_a_candidate_that_falls_or_drops_out_of_the_top_does_not_hold_up():
 def test_windows_into_the_retention_days_are_not_ranked(sample_db):
     leaks = query(
         sample_db,
-        "select count(*) from marts.fct_aha_moments "
+        "select count(*) from marts.rpt_aha_moments "
         "where window_days > 8 and rank_in_user_type is not null",
     )
     assert leaks == [(0,)]

@@ -213,7 +213,7 @@ def landing(tmp_path_factory) -> tuple[Path, Path]:
     result = run_dbt(
         [
             *["build", "--resource-type", "seed", "--resource-type", "model"],
-            *["--select", "+int_aha_thresholds_tabulated", "fct_aha_moments", "fct_aha_validation"],
+            *["--select", "+int_aha_thresholds_tabulated", "rpt_aha_moments", "rpt_aha_validation"],
             "rpt_first_activity_burn_in",
         ],
         root / "landing",
@@ -257,7 +257,7 @@ def test_cells_without_phi_are_not_ranked(landing):
     _, db_path = landing
     ranked = query(
         db_path,
-        "select count(*), count(case when phi is null then 1 end) from marts.fct_aha_moments "
+        "select count(*), count(case when phi is null then 1 end) from marts.rpt_aha_moments "
         "where rank_in_user_type is not null",
     )
     assert ranked[0][0] > 0 and ranked[0][1] == 0
@@ -265,10 +265,10 @@ def test_cells_without_phi_are_not_ranked(landing):
         db_path,
         "select count(*) from intermediate.int_aha_thresholds_tabulated where cohort = 'all'",
     )
-    assert query(db_path, "select count(*) from marts.fct_aha_moments") == everyone
+    assert query(db_path, "select count(*) from marts.rpt_aha_moments") == everyone
     unranked = query(
         db_path,
-        "select count(*) from marts.fct_aha_validation "
+        "select count(*) from marts.rpt_aha_validation "
         "where later_phi is null and (holds_up or later_rank_in_user_type is not null)",
     )
     assert unranked == [(0,)]

@@ -133,7 +133,7 @@ def test_planted_weekday_peak_is_recovered_with_evidence(sample_dir, sample_db):
     rows = query(
         sample_db,
         "select customer_code, is_different, top_category, p_value, effect_size "
-        "from marts.fct_customer_behaviour_differences where dimension = 'weekday'",
+        "from marts.rpt_customer_behaviour_differences where dimension = 'weekday'",
     )
     by_customer = {row[0]: row[1:] for row in rows}
     is_different, top_category, p_value, effect_size = by_customer[peak["customer"]]

@@ -7,10 +7,12 @@ import duckdb
 import numpy as np
 import pandas as pd
 import pytest
+from conftest import project_settings
 
 from uptake import aha, frames, ml, recommend, share_models, stats
+from uptake.ml import score, tables
 
-FAST = ml.Settings(seed=3, bootstrap_samples=5, cv_folds=3)
+FAST = project_settings(seed=3, bootstrap_samples=5, cv_folds=3)
 SPEC = ml.Spec(
     name="synthetic",
     key=("entity_id", "cutoff_days"),
@@ -85,42 +87,41 @@ def test_a_fit_with_too_little_data_stores_its_models_not_fitted_and_says_why(
         (family, group) for group in (0, 7) for family in ml.FAMILIES
     ]
     assert all(m.pipeline is None for m in fitted)
-    artifacts = ml.artifacts_frame(fitted, SPEC)
-    assert duckdb_columns(artifacts) == ml.artifact_columns(SPEC)
+    artifacts = ml.artifacts_frame(fitted)
+    assert duckdb_columns(artifacts) == tables.artifact_columns(SPEC)
 
     unpacked = ml.load_artifacts(artifacts)
-    metrics = ml.metrics_frame(unpacked, SPEC)
-    assert duckdb_columns(metrics) == ml.metrics_columns(SPEC)
+    metrics = ml.metrics_frame(unpacked)
+    assert duckdb_columns(metrics) == tables.metrics_columns(SPEC)
     assert len(metrics) == 4 and metrics["status"].str.startswith("not fitted").all()
     assert reason in metrics["status"].iloc[0]
-    with_counts = ml.metrics_frame(unpacked, SPEC, entities(rows, positives).assign(label=None))
-    assert duckdb_columns(with_counts) == ml.metrics_columns(SPEC)
+    with_counts = ml.metrics_frame(unpacked, entities(rows, positives).assign(label=None))
+    assert duckdb_columns(with_counts) == tables.metrics_columns(SPEC)
     assert with_counts["scored_rows"].fillna(0).eq(0).all()
-    calibration = ml.calibration_frame(unpacked, SPEC)
+    calibration = ml.calibration_frame(unpacked)
     assert len(calibration) == 0
-    assert duckdb_columns(calibration) == ml.calibration_columns(SPEC)
-    explanations = ml.explanations_frame(unpacked, SPEC)
+    assert duckdb_columns(calibration) == tables.calibration_columns(SPEC)
+    explanations = ml.explanations_frame(unpacked)
     assert len(explanations) == 0
-    assert duckdb_columns(explanations) == ml.explanation_columns(SPEC)
+    assert duckdb_columns(explanations) == tables.explanation_columns(SPEC)
     scores = ml.score_latest(
         entities(rows, positives).assign(label=None),
         unpacked,
-        SPEC,
         scored_at=pd.Timestamp("2024-06-01"),
     )
     assert len(scores) == 0
-    assert duckdb_columns(scores) == ml.score_columns(SPEC)
+    assert duckdb_columns(scores) == score.score_columns(SPEC)
 
 
 def test_enough_rows_fit_and_say_so():
     fitted = ml.fit(entities(200, 80), SPEC, FAST)
-    metrics = ml.metrics_frame(fitted, SPEC, entities(200, 80).assign(label=None))
+    metrics = ml.metrics_frame(fitted, entities(200, 80).assign(label=None))
     assert metrics["status"].eq(ml.FITTED).all()
-    assert duckdb_columns(metrics) == ml.metrics_columns(SPEC)
-    calibration = ml.calibration_frame(fitted, SPEC)
+    assert duckdb_columns(metrics) == tables.metrics_columns(SPEC)
+    calibration = ml.calibration_frame(fitted)
     assert len(calibration) == 2 * 10
-    assert duckdb_columns(calibration) == ml.calibration_columns(SPEC)
-    assert duckdb_columns(ml.explanations_frame(fitted, SPEC)) == ml.explanation_columns(SPEC)
+    assert duckdb_columns(calibration) == tables.calibration_columns(SPEC)
+    assert duckdb_columns(ml.explanations_frame(fitted)) == tables.explanation_columns(SPEC)
 
 
 def test_page_recommendations_without_page_usage():
@@ -190,7 +191,9 @@ def test_share_view_models_with_too_few_shares_and_views():
         }
     )
     for frame in (views, views.iloc[:0]):
-        metrics = share_models.time_spent_metrics(frame, seed=1, folds=5)
+        metrics = share_models.time_spent_metrics(
+            frame, seed=1, folds=5, max_rows=project_settings().max_train_rows
+        )
         assert len(metrics) == 4 and metrics["r2_mean"].isna().all()
         assert metrics["status"].str.startswith("not cross-validated").all()
         assert duckdb_columns(metrics) == share_models.TIME_SPENT_COLUMNS

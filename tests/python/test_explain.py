@@ -5,9 +5,11 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
+from conftest import project_settings
 from sklearn.linear_model import LogisticRegression
 
-from uptake import explain, ml
+from uptake import ml
+from uptake.ml import explain
 
 TRUTH = {"x_signal": 1.0, "flag": np.log(2.5), "colour = red": 0.5, "colour = green": -0.4}
 
@@ -56,7 +58,7 @@ SPEC = ml.Spec(
 
 def explained(frame: pd.DataFrame) -> pd.DataFrame:
     rows = explain.explained_fit(
-        ml._prepare(frame, SPEC), frame["label"].astype(int).to_numpy(), SPEC
+        ml.prepare(frame, SPEC), frame["label"].astype(int).to_numpy(), SPEC
     )
     return pd.DataFrame(rows).set_index("feature")
 
@@ -87,7 +89,7 @@ def test_a_linear_combination_of_earlier_columns_is_dropped():
 def test_no_two_kept_columns_are_perfectly_correlated():
     frame = planted(3000, seed=3)
     y = frame["label"].astype(int).to_numpy()
-    columns, _ = explain.design(ml._prepare(frame, SPEC), y, SPEC)
+    columns, _ = explain.design(ml.prepare(frame, SPEC), y, SPEC)
     kept, _ = explain.deduplicate(columns)
     correlation = np.corrcoef(columns[kept].to_numpy(float), rowvar=False)
     np.fill_diagonal(correlation, 0)
@@ -126,7 +128,7 @@ def test_estimates_match_maximum_likelihood_and_intervals_cover_the_truth():
     table = explained(frame)
     # The same fit as an unpenalised maximum-likelihood logistic regression.
     y = frame["label"].astype(int).to_numpy()
-    columns, _ = explain.design(ml._prepare(frame, SPEC), y, SPEC)
+    columns, _ = explain.design(ml.prepare(frame, SPEC), y, SPEC)
     kept, _ = explain.deduplicate(columns)
     reference = LogisticRegression(penalty=None, max_iter=1000, tol=1e-10).fit(columns[kept], y)
     np.testing.assert_allclose(table.loc[kept, "value"], reference.coef_[0], atol=1e-3)
@@ -156,12 +158,12 @@ def test_separation_is_finite_and_said():
 
 def test_one_to_one_and_equal_features_are_permuted_together():
     frame = planted(2000, seed=9)
-    x = ml._prepare(frame, SPEC)
+    x = ml.prepare(frame, SPEC)
     groups = explain.aliased_groups(x, SPEC)
     assert ["colour", "shade"] in groups
     assert ["x_signal", "x_copy", "x_scaled"] in groups
-    fitted = ml.fit(frame, SPEC, ml.Settings(seed=3, cv_folds=3))
-    importances = ml.explanations_frame(fitted, SPEC).query("measure == 'permutation_importance'")
+    fitted = ml.fit(frame, SPEC, project_settings(seed=3, cv_folds=3))
+    importances = ml.explanations_frame(fitted).query("measure == 'permutation_importance'")
     for _, family in importances.groupby("model_name"):
         assert {"colour + shade", "x_signal + x_copy + x_scaled"} <= set(family["feature"])
         assert not {"shade", "x_copy", "colour", "x_signal"} & set(family["feature"])
@@ -171,9 +173,9 @@ def test_one_to_one_and_equal_features_are_permuted_together():
 
 def test_top_factors_count_a_category_from_its_reference_level():
     frame = planted(3000, seed=10)
-    fitted = ml.fit(frame, SPEC, ml.Settings(seed=3, cv_folds=3))
+    fitted = ml.fit(frame, SPEC, project_settings(seed=3, cv_folds=3))
     pipeline = next(m.pipeline for m in fitted if m.model_name == ml.LOGISTIC)
-    x = ml._prepare(frame, SPEC)
+    x = ml.prepare(frame, SPEC)
     values, labels = explain.contributions(pipeline, x, {"colour": "blue", "shade": "navy"})
     blue = (frame["colour"] == "blue").to_numpy()
     colour = [j for j, label in enumerate(labels) if label.startswith("colour = ")]

@@ -11,10 +11,11 @@ import shutil
 import numpy as np
 import pandas as pd
 import pytest
-from conftest import assert_same_rows, run_dbt
+from conftest import assert_same_rows, project_settings, run_dbt
 from sklearn.metrics import roc_auc_score
 
-from uptake import explain, ml, share_models
+from uptake import ml, share_models
+from uptake.ml import evaluate, explain, split
 
 # Leakage tests change every login from CUTOFF on, and every page event from PAGE_CUTOFF on.
 CUTOFF = dt.date(2024, 1, 15)
@@ -57,25 +58,23 @@ SPEC = ml.Spec(
     binary=("flag",),
     baseline="x_noise",
 )
-FAST = ml.Settings(seed=3, bootstrap_samples=20, cv_folds=3)
+FAST = project_settings(seed=3, bootstrap_samples=20, cv_folds=3)
 
 
 def test_same_input_gives_the_same_models_and_scores():
     frame = synthetic(1500, seed=1)
     first, second = ml.fit(frame, SPEC, FAST), ml.fit(frame, SPEC, FAST)
-    pd.testing.assert_frame_equal(ml.metrics_frame(first, SPEC), ml.metrics_frame(second, SPEC))
-    pd.testing.assert_frame_equal(
-        ml.calibration_frame(first, SPEC), ml.calibration_frame(second, SPEC)
-    )
+    pd.testing.assert_frame_equal(ml.metrics_frame(first), ml.metrics_frame(second))
+    pd.testing.assert_frame_equal(ml.calibration_frame(first), ml.calibration_frame(second))
     stamp, still_open = pd.Timestamp("2024-06-01"), frame.assign(label=None)
-    scores = [ml.score_latest(still_open, f, SPEC, scored_at=stamp) for f in (first, second)]
+    scores = [ml.score_latest(still_open, f, scored_at=stamp) for f in (first, second)]
     assert len(scores[0]) == len(frame)
     pd.testing.assert_frame_equal(*scores)
 
 
 def test_time_split_trains_on_the_past_and_tests_on_the_future():
     frame = synthetic(1000, seed=2)
-    train, test = ml.time_split(frame, "day", 0.3)
+    train, test = split.time_split(frame, "day", 0.3)
     assert train["day"].max() < test["day"].min()
     assert 0.2 < len(test) / len(frame) < 0.4
 
@@ -83,9 +82,9 @@ def test_time_split_trains_on_the_past_and_tests_on_the_future():
 def test_signal_is_found_and_noise_is_not():
     frame = synthetic(3000, seed=4)
     fitted = ml.fit(frame, SPEC, FAST)
-    metrics = ml.metrics_frame(fitted, SPEC).set_index("model_name")
+    metrics = ml.metrics_frame(fitted).set_index("model_name")
     assert (metrics["roc_auc"] > metrics["baseline_roc_auc"] + 0.2).all()
-    coefficients = ml.explanations_frame(fitted, SPEC).query("measure == 'coefficient'")
+    coefficients = ml.explanations_frame(fitted).query("measure == 'coefficient'")
     odds = coefficients.set_index("feature")
     assert odds.loc["x_signal", "odds_ratio_low"] > 1
     assert odds.loc["x_noise", "odds_ratio_low"] <= 1 <= odds.loc["x_noise", "odds_ratio_high"]
@@ -94,15 +93,13 @@ def test_signal_is_found_and_noise_is_not():
 def test_scores_have_deciles_band_and_factors():
     frame = synthetic(2000, seed=5)
     fitted = ml.fit(frame, SPEC, FAST)
-    scores = ml.score_latest(
-        frame.assign(label=None), fitted, SPEC, scored_at=pd.Timestamp("2024-06-01")
-    )
+    scores = ml.score_latest(frame.assign(label=None), fitted, scored_at=pd.Timestamp("2024-06-01"))
     assert len(scores) == len(frame) and scores["entity_id"].is_unique
     assert sorted(scores["decile"].unique()) == list(range(1, 11))
     by_decile = scores.groupby("decile")["probability"].mean()
     assert by_decile.is_monotonic_increasing
     # The band: quantiles 0.5 and 0.9 of the scoring model's test-row probabilities.
-    metrics = ml.metrics_frame(fitted, SPEC).set_index("model_name").loc[ml.SCORING_MODEL]
+    metrics = ml.metrics_frame(fitted).set_index("model_name").loc[ml.SCORING_MODEL]
     low, high = metrics["on_the_fence_low"], metrics["on_the_fence_high"]
     assert 0 < low < high < 1
     assert scores["is_on_the_fence"].equals(scores["probability"].between(low, high))
@@ -151,10 +148,10 @@ def test_scores_take_the_latest_cutoff_and_only_open_outcomes():
     latest.loc[at7 & (ids < 10), "known"] = True
     latest.loc[at7 & ids.between(10, 19), "decided"] = True
     latest = latest[~(at7 & ids.between(20, 29))]
-    scores = ml.score_latest(latest, fitted, GROUPED, scored_at=pd.Timestamp("2024-06-01"))
+    scores = ml.score_latest(latest, fitted, scored_at=pd.Timestamp("2024-06-01"))
     expected = {**{i: 0 for i in range(20, 30)}, **{i: 7 for i in range(30, 40)}}
     assert dict(zip(scores["entity_id"], scores["cutoff_days"], strict=True)) == expected
-    metrics = ml.metrics_frame(fitted, GROUPED, latest).set_index(["model_name", "cutoff_days"])
+    metrics = ml.metrics_frame(fitted, latest).set_index(["model_name", "cutoff_days"])
     scoring = metrics.loc[ml.SCORING_MODEL]
     assert scoring["scored_rows"].to_dict() == {0: 10, 7: 10}
     assert scoring["decided_rows_left_out"].to_dict() == {0: 0, 7: 1500 - 20}
@@ -170,12 +167,14 @@ def test_scores_take_the_latest_cutoff_and_only_open_outcomes():
 def test_the_baseline_breaks_its_ties_with_the_tiebreak_column():
     frame = synthetic(2000, seed=12).assign(no_activity=0)
     spec = ml.Spec(**{**SPEC.__dict__, "baseline": "no_activity", "baseline_tiebreak": "x_signal"})
-    train, test = ml.time_split(frame, "day", 0.3)
+    train, test = split.time_split(frame, "day", 0.3)
     expected = roc_auc_score(test["label"], test["x_signal"])
-    assert ml._auc(test["label"], ml._baseline_score(train, test, spec)) == pytest.approx(expected)
+    assert evaluate.auc(test["label"], evaluate.baseline_score(train, test, spec)) == pytest.approx(
+        expected
+    )
     # The first column still ranks first: the tiebreak only orders rows with equal values.
     spec = ml.Spec(**{**spec.__dict__, "baseline": "flag"})
-    score = ml._baseline_score(train, test, spec)
+    score = evaluate.baseline_score(train, test, spec)
     assert score[test["flag"].to_numpy()].min() > score[~test["flag"].to_numpy()].max()
 
 
@@ -188,7 +187,7 @@ def test_weighted_auc_of_the_bootstrap_is_the_roc_auc_with_those_weights():
     ordered = score[order]
     ties = np.concatenate([[0], np.cumsum(ordered[1:] != ordered[:-1])])
     expected = roc_auc_score(y, score, sample_weight=weights)
-    assert ml._weighted_auc(y.astype(float), order, ties, weights) == pytest.approx(expected)
+    assert evaluate.weighted_auc(y.astype(float), order, ties, weights) == pytest.approx(expected)
 
 
 def test_auc_intervals_are_paired_and_hold_the_estimate():
@@ -196,8 +195,8 @@ def test_auc_intervals_are_paired_and_hold_the_estimate():
     y = (rng.random(2000) < 0.3).astype(int)
     model = y + rng.normal(size=2000)
     baseline = model + rng.normal(scale=0.5, size=2000)  # a noisier copy: correlated
-    settings = ml.Settings(seed=1, auc_bootstrap_samples=200, max_eval_rows=1500)
-    intervals = ml.auc_intervals(y, model, baseline, settings)
+    settings = project_settings(seed=1, auc_bootstrap_samples=200, max_eval_rows=1500)
+    intervals = evaluate.auc_intervals(y, model, baseline, settings)
     assert intervals["auc_bootstrap_rows"] == 1500 and intervals["auc_bootstrap_samples"] == 200
     auc, base = roc_auc_score(y, model), roc_auc_score(y, baseline)
     assert intervals["roc_auc_low"] < auc < intervals["roc_auc_high"]
@@ -211,22 +210,22 @@ def test_auc_intervals_are_paired_and_hold_the_estimate():
     ]
     assert gain_width < np.hypot(*widths) / 2
     assert intervals["roc_auc_gain_low"] > 0
-    assert intervals == ml.auc_intervals(y, model, baseline, settings)
+    assert intervals == evaluate.auc_intervals(y, model, baseline, settings)
 
 
 def test_calibration_reads_calibrated_and_overconfident_probabilities():
     rng = np.random.default_rng(10)
     p = rng.beta(2, 5, 20_000)
     y = (rng.random(20_000) < p).astype(int)
-    calibrated = ml.calibration(y, p)
+    calibrated = evaluate.calibration(y, p)
     assert abs(calibrated["calibration_in_the_large"]) < 0.05
     assert calibrated["calibration_slope"] == pytest.approx(1, abs=0.07)
     logit = np.log(p / (1 - p))
-    overconfident = ml.calibration(y, 1 / (1 + np.exp(-2 * logit)))
+    overconfident = evaluate.calibration(y, 1 / (1 + np.exp(-2 * logit)))
     assert overconfident["calibration_slope"] == pytest.approx(0.5, abs=0.05)
-    too_low = ml.calibration(y, 1 / (1 + np.exp(-(logit - 1))))
+    too_low = evaluate.calibration(y, 1 / (1 + np.exp(-(logit - 1))))
     assert too_low["calibration_in_the_large"] == pytest.approx(1, abs=0.1)
-    bins = pd.DataFrame(ml.reliability_bins(y, p))
+    bins = pd.DataFrame(evaluate.reliability_bins(y, p))
     assert list(bins["bin"]) == list(range(1, 11)) and bins["rows"].sum() == len(y)
     assert (bins["observed_rate_low"] <= bins["mean_probability"] + 0.02).all()
     assert (bins["mean_probability"] - 0.02 <= bins["observed_rate_high"]).all()
@@ -236,13 +235,13 @@ def test_training_labels_end_before_the_test_period_and_cv_follows_time():
     frame = synthetic(3000, seed=11)
     frame["label_settled_on"] = frame["day"] + pd.Timedelta(days=10)
     spec = ml.Spec(**{**SPEC.__dict__, "horizon_end": "label_settled_on"})
-    metrics = ml.metrics_frame(ml.fit(frame, spec, FAST), spec).iloc[0]
+    metrics = ml.metrics_frame(ml.fit(frame, spec, FAST)).iloc[0]
     assert metrics["embargo_rows"] > 0
     assert metrics["train_end"] + pd.Timedelta(days=10) < metrics["test_start"]
-    unembargoed = ml.metrics_frame(ml.fit(frame, SPEC, FAST), SPEC).iloc[0]
+    unembargoed = ml.metrics_frame(ml.fit(frame, SPEC, FAST)).iloc[0]
     assert unembargoed["embargo_rows"] == 0
     assert unembargoed["train_rows"] == metrics["train_rows"] + metrics["embargo_rows"]
-    folds = ml.time_folds(frame, spec, 3)
+    folds = split.time_folds(frame, spec, 3)
     assert len(folds) == 3
     for train, test in folds:
         test_start = frame["day"].iloc[test].min()
@@ -555,7 +554,7 @@ def test_adoption_features_and_scores_do_not_see_the_future(sample_db, future_ch
         if model.pipeline is None or not rows.any():
             continue
         scores = [
-            model.pipeline.predict_proba(ml._prepare(f[rows], ml.ADOPTION))[:, 1]
+            model.pipeline.predict_proba(ml.prepare(f[rows], ml.ADOPTION))[:, 1]
             for f in (before, after)
         ]
         np.testing.assert_array_equal(*scores)

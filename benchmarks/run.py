@@ -1,0 +1,484 @@
+"""``python -m benchmarks``: the project at scale, on one machine, in one run.
+
+Steps, each a child process measured for wall time and peak memory
+(:mod:`benchmarks.measure`):
+
+1. generate Parquet landing data (default about 1 M accounts and 50 M events) into
+   ``<out>/generated``;
+2. hold back the last day of each landing source (:mod:`benchmarks.landing`);
+3. ``dbt build --full-refresh`` on the landing (UPTAKE_RAW_DIR and UPTAKE_DB_PATH point
+   into ``<out>``);
+4. append the held-back day as new files and run ``dbt build`` again (the incremental
+   build);
+5. the adoption rule three ways (:mod:`benchmarks.adoption`): the project's model as dbt
+   builds it (``dbt run --select int_accounts_adoption_computed``, timed by dbt),
+   vectorised pandas on every account and the per-user rolling way on a slice of
+   accounts (with vectorised pandas repeated on that slice). The results must agree
+   account by account.
+
+The report goes to BENCHMARKS.md (:mod:`benchmarks.report`); raw figures to
+``<out>/benchmark.json``. Not part of the test suite.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import json
+import os
+import platform
+import re
+import shlex
+import shutil
+import statistics
+import sys
+import time
+from dataclasses import dataclass, field
+from importlib import metadata
+from pathlib import Path
+
+from benchmarks import adoption, landing
+from benchmarks.measure import Measurement, measure
+from benchmarks.report import evaluate_targets, render_markdown, render_steps_table
+
+ROOT = Path(__file__).resolve().parents[1]  # the repository: dbt project and benchmarks
+DEFAULT_OUT = Path("target/benchmark")
+DEFAULT_OUTPUT = Path("BENCHMARKS.md")
+# Scale 1 has 12,000 accounts with about 197,000 logins, and about 92,000 page events plus
+# 43,500 share/view rows. 83.34 x 12,000 = 1.0 M accounts (16.4 M logins); page events and
+# share/view at 248 add 33.6 M rows: about 50 M events in all.
+DEFAULT_ACCOUNTS_SCALE = 83.34
+DEFAULT_EVENTS_SCALE = 248.0
+DEFAULT_ROLLING_USERS = 20_000
+
+
+# ----------------------------------------------------------------------------- the machine
+
+
+def dbt_executable() -> str:
+    """dbt of the same environment as the running Python."""
+    path = Path(sys.executable).parent / "dbt"
+    return str(path) if path.exists() else (shutil.which("dbt") or "dbt")
+
+
+def _version(dist: str) -> str:
+    try:
+        return metadata.version(dist)
+    except metadata.PackageNotFoundError:
+        return "not installed"
+
+
+def _proc_value(path: str, prefix: str) -> str | None:
+    file = Path(path)
+    if not file.exists():
+        return None
+    for line in file.read_text().splitlines():
+        if line.startswith(prefix):
+            return line
+    return None
+
+
+def machine() -> dict:
+    mem = _proc_value("/proc/meminfo", "MemTotal:")
+    cpu = _proc_value("/proc/cpuinfo", "model name")
+    return {
+        "cores": os.cpu_count(),
+        "memory_gb": round(int(mem.split()[1]) / 1024**2, 1) if mem else 0.0,
+        "cpu": cpu.split(":", 1)[1].strip() if cpu else platform.processor() or platform.machine(),
+        "os": platform.platform(),
+        "python": platform.python_version(),
+        **{
+            dist: _version(dist) for dist in ("duckdb", "dbt-core", "dbt-duckdb", "pandas", "numpy")
+        },
+    }
+
+
+def adoption_rule() -> tuple[int, int]:
+    """The vars adoption_min_days and adoption_window_days of dbt_project.yml: the rule
+    that the pandas ways compute as the model does."""
+    import yaml
+
+    project = yaml.safe_load((ROOT / "dbt_project.yml").read_text(encoding="utf-8"))
+    return int(project["vars"]["adoption_min_days"]), int(project["vars"]["adoption_window_days"])
+
+
+# ----------------------------------------------------------------------------- dbt's results
+
+
+def _run_results(path: Path) -> list[dict]:
+    try:
+        return json.loads(path.read_text(encoding="utf-8")).get("results", [])
+    except (OSError, ValueError):
+        return []
+
+
+def _top_nodes(run_results: Path, top: int = 10) -> list[dict]:
+    nodes = [
+        {
+            "node": r.get("unique_id", "?"),
+            "status": r.get("status"),
+            "seconds": round(float(r.get("execution_time") or 0), 2),
+        }
+        for r in _run_results(run_results)
+    ]
+    nodes.sort(key=lambda n: -n["seconds"])
+    return nodes[:top]
+
+
+def _node_summary(run_results: Path) -> dict:
+    try:
+        elapsed = json.loads(run_results.read_text(encoding="utf-8")).get("elapsed_time")
+    except (OSError, ValueError):
+        return {}
+    counts: dict[str, int] = {}
+    for r in _run_results(run_results):
+        counts[str(r.get("status"))] = counts.get(str(r.get("status")), 0) + 1
+    return {"elapsed_s": elapsed, "nodes": counts}
+
+
+def node_seconds(run_results: Path, model: str) -> float | None:
+    """A model's ``execution_time`` in a run_results.json (None unless it succeeded)."""
+    for r in _run_results(run_results):
+        if r.get("unique_id") == f"model.uptake.{model}" and r.get("status") == "success":
+            return float(r["execution_time"])
+    return None
+
+
+# ----------------------------------------------------------------------------- the run
+
+
+@dataclass
+class Run:
+    """One benchmark run: its folders, its child processes' environment, and the figures
+    (``results``, saved to ``<out>/benchmark.json`` after every step)."""
+
+    out: Path
+    accounts_scale: float
+    events_scale: float
+    results: dict = field(default_factory=dict)
+
+    @property
+    def generated(self) -> Path:
+        return self.out / "generated"
+
+    @property
+    def landing(self) -> Path:
+        return self.out / "landing"
+
+    @property
+    def held(self) -> Path:
+        return self.out / "held_back"
+
+    @property
+    def work(self) -> Path:
+        return self.out / "adoption"
+
+    @property
+    def logs(self) -> Path:
+        return self.out / "logs"
+
+    @property
+    def db(self) -> Path:
+        return self.out / "uptake.duckdb"
+
+    @property
+    def dbt_target(self) -> Path:
+        return self.out / "dbt_target"
+
+    def env(self) -> dict:
+        return {
+            **os.environ,
+            "UPTAKE_RAW_DIR": str(self.landing),
+            "UPTAKE_DB_PATH": str(self.db),
+            "DBT_PROFILES_DIR": os.environ.get("DBT_PROFILES_DIR", str(ROOT)),
+            "DBT_SEND_ANONYMOUS_USAGE_STATS": "false",
+            # dbt's Python models import this repository's package, not another copy.
+            "PYTHONPATH": os.pathsep.join(
+                p for p in (str(ROOT / "src"), os.environ.get("PYTHONPATH")) if p
+            ),
+        }
+
+    def dbt(self, *args: str) -> list[str]:
+        flags = ["--target-path", str(self.dbt_target), "--log-path", str(self.logs / "dbt")]
+        return [dbt_executable(), *args, *flags]
+
+    def step(self, name: str, cmd: list[str]) -> Measurement:
+        """Run one child process, log its output, record and print its figures."""
+        print(f"benchmark: {name} ...", flush=True)
+        log = self.logs / (re.sub(r"[^a-z0-9]+", "_", name.lower()).strip("_") + ".log")
+        m = measure(cmd, env=self.env(), cwd=ROOT, log=log)
+        self.results["steps"][name] = {
+            "wall_s": m.wall_s,
+            "peak_rss_gb": m.peak_rss_gb,
+            "rc": m.returncode,
+        }
+        print(
+            f"  {name}: {m.wall_s:.1f} s, peak {m.peak_rss_gb:.2f} GB, exit {m.returncode}",
+            flush=True,
+        )
+        self.save()
+        return m
+
+    def save(self) -> None:
+        text = json.dumps(self.results, indent=2) + "\n"
+        (self.out / "benchmark.json").write_text(text, encoding="utf-8")
+
+
+def generate(run: Run, args: argparse.Namespace) -> None:
+    """Step 1: the landing data (or, with --skip-generate, that of an earlier run)."""
+    if args.skip_generate:
+        if not (run.generated / "GENERATOR.json").is_file():
+            raise FileNotFoundError(f"--skip-generate: no generated data in {run.generated}")
+    else:
+        scale = args.scale if args.scale is not None else run.accounts_scale
+        m = run.step(
+            "generate",
+            [
+                sys.executable, "-m", "uptake.cli", "generate", "--out", str(run.generated),
+                "--seed", str(args.seed), "--format", "parquet", "--scale", str(scale),
+                "--accounts-scale", str(run.accounts_scale),
+                "--events-scale", str(run.events_scale),
+            ],
+        )  # fmt: skip
+        if m.returncode:
+            raise RuntimeError(f"generation failed; see {run.logs}")
+    manifest = json.loads((run.generated / "GENERATOR.json").read_text(encoding="utf-8"))
+    run.results["generator"] = {
+        "seed": manifest["seed"],
+        "scale": manifest["scale"],
+        "component_scales": manifest.get(
+            "component_scales", {"accounts": manifest["scale"], "events": manifest["scale"]}
+        ),
+        "rows": manifest["rows"],
+        "bytes": {
+            f: sum(p.stat().st_size for p in (run.generated / f).rglob("*") if p.is_file())
+            for f in landing.FOLDERS
+        },
+    }
+
+
+def hold_back(run: Run) -> None:
+    """Step 2: the landing without each source's last day."""
+    m = run.step(
+        "hold back last day", [sys.executable, "-m", "benchmarks.run", "_holdback", str(run.out)]
+    )
+    if m.returncode:
+        raise RuntimeError(f"hold-back failed; see {run.logs}")
+    run.results["holdback"] = json.loads((run.held / "held_back.json").read_text(encoding="utf-8"))
+
+
+def builds(run: Run) -> tuple[Measurement, Measurement]:
+    """Steps 3 and 4: the full build, then the held-back day appended and built."""
+    full = run.step("dbt build --full-refresh", run.dbt("build", "--full-refresh"))
+    _keep(run.dbt_target / "run_results.json", run.out / "run_results_full.json")
+    t0 = time.perf_counter()
+    run.results["appended_files"] = landing.append_held_back(
+        run.landing, run.held, run.results["holdback"]
+    )
+    run.results["steps"]["append one day (move files)"] = {
+        "wall_s": round(time.perf_counter() - t0, 3),
+        "peak_rss_gb": None,
+        "rc": 0,
+    }
+    incremental = run.step("dbt build (one more day)", run.dbt("build"))
+    _keep(run.dbt_target / "run_results.json", run.out / "run_results_incremental.json")
+    run.results["dbt"] = {
+        key: {**_node_summary(path), "top": _top_nodes(path)}
+        for key, path in (
+            ("full", run.out / "run_results_full.json"),
+            ("incremental", run.out / "run_results_incremental.json"),
+        )
+    }
+    return full, incremental
+
+
+def time_adoption_sql(run: Run) -> dict:
+    """The model as dbt builds it, ``adoption.SLICE_REPEATS`` times: the node's
+    execution_time from run_results.json (median), the dbt processes' wall and peak."""
+    seconds, walls, peaks = [], [], []
+    for i in range(adoption.SLICE_REPEATS):
+        m = run.step(
+            f"adoption: project SQL, dbt run {i + 1}",
+            run.dbt("run", "--select", adoption.ADOPTION_MODEL),
+        )
+        walls.append(m.wall_s)
+        peaks.append(m.peak_rss_gb)
+        found = node_seconds(run.dbt_target / "run_results.json", adoption.ADOPTION_MODEL)
+        if m.returncode == 0 and found is not None:
+            seconds.append(found)
+    counts = adoption.write_model_result(run.db, run.dbt_target / "manifest.json", run.work)
+    return {
+        "label": "project SQL: the model as dbt builds it (dbt run)",
+        "wall_s": statistics.median(walls),
+        "peak_rss_gb": max(peaks),
+        "rc": 0 if seconds else 1,
+        "load_s": None,
+        "compute_s": round(statistics.median(seconds), 4) if seconds else None,
+        "compute_runs_s": [round(s, 4) for s in seconds],
+        **counts,
+    }
+
+
+def time_adoption_pandas(run: Run, method: str, accounts: int, rule: tuple[int, int]) -> dict:
+    """One pandas way in a child process (every account, or a slice of ``accounts``)."""
+    name = f"{method}_{'slice' if accounts else 'full'}"
+    label = adoption.METHODS[method] + (", slice" if accounts else "")
+    m = run.step(
+        f"adoption: {label}",
+        [
+            sys.executable, "-m", "benchmarks.adoption", "--db", str(run.db),
+            "--manifest", str(run.dbt_target / "manifest.json"), "--method", method,
+            "--slice", str(accounts), "--work", str(run.work),
+            "--min-days", str(rule[0]), "--window-days", str(rule[1]),
+        ],
+    )  # fmt: skip
+    inner = run.work / f"{name}.json"
+    timings = json.loads(inner.read_text(encoding="utf-8")) if inner.exists() else {}
+    return {
+        "label": label,
+        "wall_s": m.wall_s,
+        "peak_rss_gb": m.peak_rss_gb,
+        "rc": m.returncode,
+        **timings,
+    }
+
+
+def adoption_three_ways(run: Run, rolling_users: int) -> None:
+    """Step 5: the model's SQL, vectorised pandas and the rolling way; their agreement."""
+    if not run.db.exists() or not (run.dbt_target / "manifest.json").exists():
+        run.results["adoption_error"] = "the builds made no DuckDB file or no dbt manifest"
+        return
+    rule = adoption_rule()
+    results = run.results["adoption"] = {"sql_full": time_adoption_sql(run)}
+    for method, accounts in (("pandas", 0), ("pandas", rolling_users), ("rolling", rolling_users)):
+        name = f"{method}_{'slice' if accounts else 'full'}"
+        results[name] = time_adoption_pandas(run, method, accounts, rule)
+    names = ["sql", *(n for n in results if n != "sql_full")]
+    run.results["agreement"] = adoption.compare_results(run.work, names, "sql")
+
+
+def _keep(source: Path, target: Path) -> None:
+    if source.exists():
+        shutil.copy(source, target)
+
+
+def _new_run(args: argparse.Namespace) -> Run:
+    if args.scale is not None:
+        accounts_scale = args.accounts_scale or args.scale
+        events_scale = args.events_scale or args.scale
+    else:
+        accounts_scale = args.accounts_scale or DEFAULT_ACCOUNTS_SCALE
+        events_scale = args.events_scale or DEFAULT_EVENTS_SCALE
+    if args.rolling_users < 1:
+        raise ValueError("--rolling-users must be at least 1")
+    if not (accounts_scale > 0 and events_scale > 0):
+        raise ValueError("scales must be positive")
+    run = Run(Path(args.out).resolve(), accounts_scale, events_scale)
+    for path in (run.out, run.work, run.logs):
+        path.mkdir(parents=True, exist_ok=True)
+    run.results = {
+        "command": shlex.join(["python", "-m", "benchmarks", *args.argv]),
+        "started": dt.datetime.now().astimezone().isoformat(timespec="seconds"),
+        "machine": machine(),
+        "out": str(run.out),
+        "steps": {},
+    }
+    return run
+
+
+def _finish(run: Run, output: Path, full: Measurement, incremental: Measurement) -> int:
+    """Targets, the report, and the exit code: 1 when a step failed, the adoption
+    results disagree or were not measured."""
+    results = run.results
+    results["targets"] = evaluate_targets(results, full, incremental)
+    results["finished"] = dt.datetime.now().astimezone().isoformat(timespec="seconds")
+    run.save()
+    output.write_text(render_markdown(results), encoding="utf-8")
+    print(render_steps_table(results))
+    print(f"benchmark: report {output}; raw figures {run.out / 'benchmark.json'}")
+    failed = [n for n, s in results["steps"].items() if s.get("rc")]
+    mismatched = [a for a in results.get("agreement", []) if a["mismatches"]]
+    if failed:
+        print(f"benchmark: steps that failed: {', '.join(failed)}", file=sys.stderr)
+    if mismatched:
+        print("benchmark: adoption results disagree (see report)", file=sys.stderr)
+    return 1 if failed or mismatched or "adoption_error" in results else 0
+
+
+def run_benchmark(args: argparse.Namespace) -> int:
+    """Every step in order; see the module docstring."""
+    run = _new_run(args)
+    generate(run, args)
+    hold_back(run)
+    full, incremental = builds(run)
+    adoption_three_ways(run, args.rolling_users)
+    return _finish(run, Path(args.output).resolve(), full, incremental)
+
+
+# ----------------------------------------------------------------------------- the command
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="python -m benchmarks",
+        description="Generate a large data set, time the full and incremental dbt builds "
+        "and the adoption rule three ways; write BENCHMARKS.md. Run from the repository root.",
+    )
+    parser.add_argument(
+        "--scale",
+        type=float,
+        default=None,
+        help="one scale for every component (default: accounts "
+        f"{DEFAULT_ACCOUNTS_SCALE}, events {DEFAULT_EVENTS_SCALE}: ~1 M accounts, ~50 M events)",
+    )
+    parser.add_argument(
+        "--accounts-scale", type=float, default=None, help="scale of users and logins"
+    )
+    parser.add_argument(
+        "--events-scale", type=float, default=None, help="scale of page events and share/view"
+    )
+    parser.add_argument("--seed", type=int, default=42, help="generator seed (default: 42)")
+    parser.add_argument(
+        "--out",
+        type=Path,
+        default=DEFAULT_OUT,
+        help=f"benchmark folder: data, DuckDB file, logs (default: {DEFAULT_OUT})",
+    )
+    parser.add_argument(
+        "--rolling-users",
+        type=int,
+        default=DEFAULT_ROLLING_USERS,
+        help=f"accounts in the slice for the rolling way (default: {DEFAULT_ROLLING_USERS:,})",
+    )
+    parser.add_argument(
+        "--skip-generate",
+        action="store_true",
+        help="reuse the data generated in <out>/generated by an earlier run",
+    )
+    parser.add_argument(
+        "--output",
+        type=Path,
+        default=DEFAULT_OUTPUT,
+        help=f"the report (default: {DEFAULT_OUTPUT})",
+    )
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if argv[:1] == ["_holdback"]:  # the child step of hold_back
+        out = Path(argv[1])
+        report = landing.hold_back(out / "generated", out / "landing", out / "held_back")
+        print(json.dumps(report, indent=2))
+        return 0
+    args = build_parser().parse_args(argv)
+    args.argv = argv
+    try:
+        return run_benchmark(args)
+    except (OSError, ValueError, RuntimeError) as error:
+        print(f"benchmark: {error}", file=sys.stderr)
+        return 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,21 @@
+"""Can what is learnt from one customer (industry) serve another? AUC matrix: on a full
+build, and on an incremental build once the data has moved on by var
+ml_refit_after_days."""
+
+from uptake import dbt_runtime, share_models
+
+
+def model(dbt, session):
+    dbt.config(schema="marts")  # an evaluation for readers, not a fit (folder: ml)
+    data_ends = dbt.ref("int_user_type_data_ends").df()
+    features = dbt.ref("int_share_view_features")
+    meta = dbt_runtime.Meta(dbt.config.get("meta"), dbt.this)
+    settings = dbt_runtime.settings_from_meta(meta)
+
+    def transfer():
+        return share_models.transfer_matrix(features.df(), settings)
+
+    refit_after_days = meta.int("refit_after_days")
+    return dbt_runtime.on_refit_cadence(
+        dbt, session, data_ends, "share_view_transfer", transfer, refit_after_days=refit_after_days
+    )

@@ -1,0 +1,9 @@
+"""Top pages each web-tool user has not used yet, from page co-usage."""
+
+from uptake import dbt_runtime, recommend
+
+
+def model(dbt, session):
+    meta = dbt_runtime.Meta(dbt.config.get("meta"), dbt.this)
+    usage = dbt.ref("int_user_pages_counted").df()
+    return recommend.recommend(usage, top_n=meta.int("top_n"))

@@ -1,0 +1,9 @@
+"""Odds ratios (Wald 95% intervals) of the model fitted to be read, the columns it left
+out and why, and the view models' permutation importances."""
+
+from uptake import ml
+
+
+def model(dbt, session):
+    fitted = ml.load_artifacts(dbt.ref("ml_share_view_fit").df())
+    return ml.explanations_frame(fitted)

@@ -1,0 +1,16 @@
+"""Every open share not viewed so far (its viewing window not over at the end of the data)
+scored."""
+
+import pandas as pd
+
+from uptake import ml
+
+
+def model(dbt, session):
+    fitted = ml.load_artifacts(dbt.ref("ml_share_view_fit").df())
+    features = dbt.ref("int_share_view_features").df()
+    return ml.score_latest(
+        features,
+        fitted,
+        scored_at=pd.Timestamp.now(tz="UTC").tz_localize(None).floor("s"),
+    )

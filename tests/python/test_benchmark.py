@@ -1,0 +1,169 @@
+"""The benchmark's own pieces (benchmarks/, outside the package): the pandas ways of the
+adoption rule agree with a day-by-day count, the hold-back loses no row, and the report
+renders what a run measured. (The whole benchmark runs dbt twice: it is run by hand,
+`python -m benchmarks --scale 0.05`, not here.)"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from benchmarks import adoption, landing, report
+from benchmarks.measure import Measurement, measure
+
+
+def account_days(seed: int, accounts: int = 300) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Random active days around each account's signup, some before it."""
+    rng = np.random.default_rng(seed)
+    start = pd.Timestamp("2024-01-01")
+    users = pd.DataFrame(
+        {
+            "user_id": np.arange(accounts, dtype="int64"),
+            "signup_date": start + pd.to_timedelta(rng.integers(0, 60, accounts), "D"),
+        }
+    )
+    rows = []
+    for user in users.itertuples():
+        offsets = rng.choice(np.arange(-5, 40), size=rng.integers(0, 12), replace=False)
+        rows += [(user.user_id, user.signup_date + pd.Timedelta(days=int(o))) for o in offsets]
+    days = pd.DataFrame(rows, columns=["user_id", "activity_date"])
+    return days, users
+
+
+def by_counting(days: pd.DataFrame, users: pd.DataFrame, min_days: int, window: int) -> dict:
+    """The rule by brute force: for each account and each of its days on or after signup,
+    count its days in the window ending that day; the first day reaching min_days."""
+    signup = dict(zip(users.user_id, users.signup_date, strict=True))
+    adopted = {}
+    for user, part in days.groupby("user_id"):
+        dates = sorted(d for d in part.activity_date if d >= signup[user])
+        for day in dates:
+            inside = [d for d in dates if day - pd.Timedelta(days=window - 1) <= d <= day]
+            if len(inside) >= min_days:
+                adopted[user] = day
+                break
+    return adopted
+
+
+@pytest.mark.parametrize(("min_days", "window"), [(3, 7), (2, 3), (1, 1)])
+def test_both_pandas_ways_compute_the_adoption_rule(min_days, window):
+    days, users = account_days(seed=min_days * 10 + window)
+    expected = by_counting(days, users, min_days, window)
+    assert expected, "the synthetic days should make some accounts adopt"
+    counted = int((days.merge(users, on="user_id").eval("activity_date >= signup_date")).sum())
+    for compute in (adoption.adoption_vectorised, adoption.adoption_rolling):
+        result, n = compute(days, users, min_days, window)
+        assert dict(zip(result.user_id, pd.to_datetime(result.adopted_on), strict=True)) == expected
+        assert n == counted
+
+
+def test_hold_back_keeps_every_row_and_appends_without_overwriting(tmp_path):
+    import duckdb
+
+    from uptake.generator import generate
+
+    generated = tmp_path / "generated"
+    generate(generated, seed=7, scale=0.02, fmt="parquet")
+    held = landing.hold_back(generated, tmp_path / "landing", tmp_path / "held_back")
+
+    def rows(folder) -> int:
+        files = sorted(str(p) for p in folder.rglob("*.parquet"))
+        if not files:
+            return 0
+        with duckdb.connect() as conn:
+            return conn.execute("select count(*) from read_parquet(?)", [files]).fetchone()[0]
+
+    for folder in landing.FOLDERS:
+        total = rows(generated / folder)
+        assert held[folder]["rows"] == total
+        assert held[folder]["held_back_rows"] > 0, folder
+        assert rows(tmp_path / "landing" / folder) == total - held[folder]["held_back_rows"]
+    moved = landing.append_held_back(tmp_path / "landing", tmp_path / "held_back", held)
+    assert moved
+    for folder in landing.FOLDERS:
+        assert rows(tmp_path / "landing" / folder) == rows(generated / folder)
+    with pytest.raises(FileExistsError):  # the landing is append-only: never overwritten
+        landing.append_held_back(tmp_path / "landing", tmp_path / "held_back", held)
+
+
+def test_measure_reports_the_child_exit_code_and_time():
+    m = measure(["python", "-c", "import time, sys; time.sleep(0.2); sys.exit(3)"])
+    assert m.returncode == 3 and m.wall_s >= 0.2 and m.peak_rss_gb > 0
+
+
+def a_run() -> dict:
+    """The figures of a (made-up) run, as benchmark.json holds them."""
+    steps = {"generate": {"wall_s": 12.0, "peak_rss_gb": 1.5, "rc": 0}}
+    sql = {"label": "project SQL", "wall_s": 9.0, "peak_rss_gb": 2.0, "rc": 0, "load_s": None}
+    return {
+        "command": "python -m benchmarks --scale 0.05",
+        "started": dt.datetime(2026, 1, 1).isoformat(),
+        "finished": dt.datetime(2026, 1, 1, 0, 5).isoformat(),
+        "machine": {
+            "cores": 2,
+            "memory_gb": 24.0,
+            "cpu": "cpu",
+            "os": "linux",
+            "python": "3.11",
+            "duckdb": "1",
+            "dbt-core": "1",
+            "dbt-duckdb": "1",
+            "pandas": "2",
+            "numpy": "2",
+        },  # fmt: skip
+        "out": "/tmp/bench",
+        "steps": steps,
+        "generator": {
+            "seed": 42,
+            "component_scales": {"accounts": 0.05, "events": 0.05},
+            "rows": {"users": 600, "logins": 1000, "page_events": 500, "share_view": 200},
+            "bytes": {},
+        },
+        "adoption": {
+            "sql_full": {**sql, "compute_s": 0.01, "users": 600, "adopted": 100},
+            "pandas_full": {**sql, "label": "pandas", "compute_s": 0.06, "users": 600},
+            "pandas_slice": {**sql, "label": "pandas, slice", "compute_s": 0.02, "users": 200},
+            "rolling_slice": {**sql, "label": "rolling, slice", "compute_s": 0.8, "users": 200},
+        },
+        "agreement": [{"a": "pandas_full", "b": "sql", "shared_users": 600, "mismatches": 0}],
+    }
+
+
+def test_targets_say_met_or_missed_and_by_how_much():
+    results = a_run()
+    targets = report.evaluate_targets(
+        results, Measurement(0, 700.0, 3.0), Measurement(0, 35.0, 2.0)
+    )
+    met = {t["target"]: t["met"] for t in targets}
+    assert met["full build within 10 minutes"] is False  # 700 s > 600 s
+    assert met["full build peak memory within 12 GB"] is True
+    assert met["one-day incremental build within 10% of the full build's time"] is True
+    assert results["ratios"]["pandas_over_sql_full"] == 6.0
+    # rolling: 0.8 s / 200 accounts against SQL's 0.01 s / 600 accounts = 240x
+    assert results["ratios"]["rolling_per_account_over_sql_full_per_account"] == 240.0
+    assert met["adoption SQL ≥ 5× faster than vectorised pandas"] is True
+
+
+def test_the_report_has_every_section_of_the_run():
+    results = a_run()
+    results["targets"] = report.evaluate_targets(
+        results, Measurement(0, 100.0, 3.0), Measurement(1, 35.0, 2.0)
+    )
+    text = report.render_markdown(results)
+    for heading in (
+        "# Benchmarks",
+        "## Data per source",
+        "## Steps",
+        "## Adoption rule",
+        "## Targets",
+    ):
+        assert heading in text
+    assert "| generate | 12.0 | 1.50 | 0 |" in text
+    assert "**6.0×**" in text and "**240.0×**" in text
+    assert "| pandas_full | sql | 600 | 0 |" in text
+    assert "**missed**" in text  # the incremental build failed
+    assert json.dumps(results)  # the figures stay plain JSON
