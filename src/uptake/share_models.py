@@ -242,7 +242,8 @@ def _transfer_matrix(frame: pd.DataFrame, settings: ml.Settings) -> pd.DataFrame
         if training_shortfall(y, settings.cv_folds):
             continue
         pipeline = pipelines(spec, settings)[ml.LOGISTIC]
-        pipeline.fit(ml.prepare(sample, spec), y)
+        with ml.liblinear_turn():
+            pipeline.fit(ml.prepare(sample, spec), y)
         models[customer] = (pipeline, len(part), len(sample))
     tests = {
         test_customer: (sample_rows(part, settings.max_eval_rows, settings.seed), len(part))

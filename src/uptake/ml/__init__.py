@@ -36,7 +36,7 @@ cross-validate, a test split with one outcome) is still stored, without a pipeli
 its metrics row says why in ``status``; its scores and explanations are then empty.
 """
 
-from uptake.ml.compute import one_thread, predict_proba
+from uptake.ml.compute import liblinear_turn, one_thread, predict_proba
 from uptake.ml.fit import fit
 from uptake.ml.score import population_columns, score_latest
 from uptake.ml.spec import (
@@ -77,6 +77,7 @@ __all__ = [
     "fit",
     "load_artifacts",
     "metrics_frame",
+    "liblinear_turn",
     "one_thread",
     "population_columns",
     "predict_proba",

@@ -3,8 +3,9 @@ warnings that are expected."""
 
 from __future__ import annotations
 
+import threading
 import warnings
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 
 import numpy as np
 import pandas as pd
@@ -36,6 +37,19 @@ def one_thread():
     other and a fit takes several times longer than on one thread."""
     with threadpool_limits(limits=1), expected_warnings_silenced():
         yield
+
+
+# liblinear (the L1 logistic regressions) seeds the C library's process-wide random
+# generator from random_state and draws from it while it fits. dbt runs two Python models
+# at once in one process: two liblinear fits at the same moment would draw from one
+# sequence, and a fit's coefficients (and every score after them) would change from one
+# build to the next by the solver's tolerance. They take turns instead.
+_LIBLINEAR = threading.Lock()
+
+
+def liblinear_turn(uses_liblinear: bool = True):
+    """A context in which a liblinear fit runs alone in the process (a no-op otherwise)."""
+    return _LIBLINEAR if uses_liblinear else nullcontext()
 
 
 def predict_proba(

@@ -27,7 +27,7 @@ from sklearn.preprocessing import OneHotEncoder, StandardScaler
 
 from uptake import frames
 from uptake.ml import evaluate, explain, score
-from uptake.ml.compute import one_thread, predict_proba
+from uptake.ml.compute import liblinear_turn, one_thread, predict_proba
 from uptake.ml.spec import (
     BOOSTED,
     FAMILIES,
@@ -127,20 +127,28 @@ def cross_validated_auc(
     if name == LOGISTIC:
         chosen = float(pipeline.named_steps["model"].C_[0])
         checked.set_params(
-            model=LogisticRegression(penalty="l1", solver="liblinear", C=chosen, max_iter=500)
+            # Seeded as the fitted model is: liblinear otherwise draws from numpy's global
+            # generator, and the CV spread changed from one build to the next.
+            model=LogisticRegression(
+                penalty="l1",
+                solver="liblinear",
+                C=chosen,
+                max_iter=500,
+                random_state=settings.seed,
+            )
         )
     folds = time_folds(split.train, spec, settings.cv_folds)
-    cv = (
-        cross_val_score(
-            checked,
-            prepare(split.train, spec),
-            labels(split.train, spec),
-            cv=folds,
-            scoring="roc_auc",
-        )
-        if folds
-        else np.array([np.nan])
-    )
+    if folds:
+        with liblinear_turn(name == LOGISTIC):
+            cv = cross_val_score(
+                checked,
+                prepare(split.train, spec),
+                labels(split.train, spec),
+                cv=folds,
+                scoring="roc_auc",
+            )
+    else:
+        cv = np.array([np.nan])
     return {
         "cv_folds": len(folds),
         "cv_roc_auc_mean": float(cv.mean()),
@@ -194,7 +202,8 @@ def fit_family(
     on-the-fence band); its reliability table; and its explanations (``aliases``: the
     feature groups shuffled together)."""
     y_test = labels(split.test, spec)
-    pipeline.fit(prepare(split.train, spec), labels(split.train, spec))
+    with liblinear_turn(name == LOGISTIC):
+        pipeline.fit(prepare(split.train, spec), labels(split.train, spec))
     probability = predict_proba(pipeline, split.test, spec)
     metrics = {
         **described,
