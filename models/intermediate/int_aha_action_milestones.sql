@@ -31,8 +31,7 @@ received_shares as (
         'client' as user_type,
         shared_date as activity_date,
         'receive_share' as action
-    from {{ ref('int_shares_linked') }}
-    where not is_exact_duplicate
+    from {{ ref('int_shares_deduplicated') }}
 ),
 
 actions as (
