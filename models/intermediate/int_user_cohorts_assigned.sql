@@ -104,8 +104,11 @@ first_days as (
 
 account_cohorts as (
     select
-        {{ dbt.concat(["'account:'", 'cast(accounts.user_id as ' ~ dbt.type_string() ~ ')']) }}
-            as user_key,
+        {{ user_key(
+            "'account'",
+            'cast(null as ' ~ dbt.type_string() ~ ')',
+            'cast(accounts.user_id as ' ~ dbt.type_string() ~ ')',
+        ) }} as user_key,
         'account' as user_type,
         accounts.signup_date as cohort_date,
         accounts.creation_source,
