@@ -1,7 +1,9 @@
 {#
     One row per qualifying event of any user, from every source: an account's login, a
     web-tool user's page event, a client's view of shared content. Exact duplicate
-    records are left out (export artefacts, not activity). Times are wall-clock in
+    records are left out (export artefacts, not activity): here for logins, which only
+    this model reads; page events and views come from their deduplicated bases
+    (int_page_events_deduplicated, int_views_deduplicated). Times are wall-clock in
     var('report_time_zone'); a login exported as a bare date keeps its date and no time.
 #}
 
@@ -20,9 +22,9 @@ page_events as (
     select
         user_id,
         page,
-        occurred_at
-    from {{ ref('stg_product__page_events') }}
-    where not is_exact_duplicate
+        occurred_at,
+        activity_date
+    from {{ ref('int_page_events_deduplicated') }}
 ),
 
 views as (
@@ -31,10 +33,9 @@ views as (
         client_id,
         content_title,
         time_spent_seconds,
-        last_activity_date,
-        last_activity_at
-    from {{ ref('stg_share_view__activities') }}
-    where activity_type = 'VIEW' and not is_exact_duplicate
+        viewed_at,
+        viewed_date
+    from {{ ref('int_views_deduplicated') }}
 ),
 
 login_events as (
@@ -58,8 +59,8 @@ page_event_events as (
         'page_event' as event_source,
         page as item,
         cast(null as double) as time_spent_seconds,
-        {{ to_report_time('occurred_at') }} as occurred_at,
-        cast({{ to_report_time('occurred_at') }} as date) as activity_date
+        occurred_at,
+        activity_date
     from page_events
 ),
 
@@ -71,10 +72,8 @@ view_events as (
         'view' as event_source,
         content_title as item,
         time_spent_seconds,
-        {{ to_report_time('last_activity_at') }} as occurred_at,
-        coalesce(
-            cast({{ to_report_time('last_activity_at') }} as date), last_activity_date
-        ) as activity_date
+        viewed_at as occurred_at,
+        viewed_date as activity_date
     from views
 ),
 

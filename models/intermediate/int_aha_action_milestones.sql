@@ -27,12 +27,11 @@ events as (
 
 received_shares as (
     select
-        {{ dbt.concat(["'client:'", 'customer_code', "':'", 'client_id']) }} as user_key,
+        {{ user_key("'client'", 'customer_code', 'client_id') }} as user_key,
         'client' as user_type,
         shared_date as activity_date,
         'receive_share' as action
-    from {{ ref('int_shares_linked') }}
-    where not is_exact_duplicate
+    from {{ ref('int_shares_deduplicated') }}
 ),
 
 actions as (

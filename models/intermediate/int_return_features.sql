@@ -13,11 +13,12 @@
 #}
 
 {% set pages_query %}
-    select distinct page from {{ ref('stg_product__page_events') }} order by 1
+    select distinct page from {{ ref('int_page_events_deduplicated') }} order by 1
 {% endset %}
-{# The page columns come from the data; before staging exists (parsing, linting) none. #}
+{# The page columns come from the data; before the page events exist (parsing, linting)
+   none. #}
 {% set pages = [] %}
-{% if execute and load_relation(ref('stg_product__page_events')) is not none %}
+{% if execute and load_relation(ref('int_page_events_deduplicated')) is not none %}
     {% set pages = run_query(pages_query).columns[0].values() %}
 {% endif %}
 
@@ -31,10 +32,9 @@ events as (
         os_family,
         browser_family,
         device_type,
-        {{ to_report_time('occurred_at') }} as occurred_at,
-        cast({{ to_report_time('occurred_at') }} as date) as activity_date
-    from {{ ref('stg_product__page_events') }}
-    where not is_exact_duplicate
+        occurred_at,
+        activity_date
+    from {{ ref('int_page_events_deduplicated') }}
 ),
 
 user_days as (

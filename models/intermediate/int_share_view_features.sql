@@ -1,7 +1,7 @@
 {{ config(materialized='table') }}
 
 {#
-    One row per share (exact duplicates left out): what was known when it was sent,
+    One row per share (int_shares_deduplicated): what was known when it was sent,
     and whether the client viewed it within share_view_window_days. Point in time: the
     RM's earlier shares and how many of them had been viewed by then, the client's
     earlier shares and views, and the title's earlier views count only what happened
@@ -30,8 +30,8 @@ shares as (
         is_viewed,
         first_view_at,
         last_activity_at
-    from {{ ref('int_shares_linked') }}
-    where not is_exact_duplicate and shared_at is not null
+    from {{ ref('int_shares_deduplicated') }}
+    where shared_at is not null
 ),
 
 views as (
@@ -40,15 +40,15 @@ views as (
         client_id,
         content_title,
         viewed_at
-    from {{ ref('int_views_linked') }}
-    where not is_exact_duplicate and viewed_at is not null
+    from {{ ref('int_views_deduplicated') }}
+    where viewed_at is not null
 ),
 
 data_ends as (
     select
         customer_code,
         max(last_activity_at) as data_end_at
-    from {{ ref('int_shares_linked') }}
+    from {{ ref('int_shares_deduplicated') }}
     group by 1
 ),
 

@@ -6,30 +6,33 @@
     channel, when (local date, hour, weekday, month), whether and how soon the client
     viewed it. Times are as exported, read as UTC and shown in report_time_zone.
     is_viewed is the export's Viewed flag. How soon is known only from the VIEW records
-    that link to the share (int_views_matched_to_shares): a viewed share's first linked view
-    dates its first view; a viewed share no view links to has an unknown latency, and
-    views linked to a share the export says was not viewed are counted
-    (linked_views) but date nothing.
+    that link to the share (int_views_matched_to_shares), each exported view once
+    (int_views_deduplicated): a viewed share's first linked view dates its first view; a
+    viewed share no view links to has an unknown latency, and views linked to a share
+    the export says was not viewed are counted (linked_views) but date nothing.
 #}
 
 with
 
-activities as (
+shares as (
     select * from {{ ref('int_share_view_activities_enriched') }}
+    where activity_type = 'SHARE'
 ),
 
-shares as (
-    select * from activities
-    where activity_type = 'SHARE'
+views as (
+    select
+        share_id,
+        viewed_at
+    from {{ ref('int_views_deduplicated') }}
 ),
 
 first_views as (
     select
         share_id,
-        min(last_activity_at_local) as first_view_at,
+        min(viewed_at) as first_view_at,
         count(*) as linked_views
-    from activities
-    where activity_type = 'VIEW' and share_id is not null and not is_exact_duplicate
+    from views
+    where share_id is not null
     group by 1
 ),
 

@@ -43,23 +43,20 @@ page_events as (
         device_type,
         plan,
         occurred_at
-    from {{ ref('stg_product__page_events') }}
-    where not is_exact_duplicate
+    from {{ ref('int_page_events_deduplicated') }}
 ),
 
 views as (
     select
+        view_id,
         customer_code,
         client_id,
         os_family,
         browser_family,
         device_type,
-        last_activity_date,
-        last_activity_at,
-        source_file,
-        source_line
-    from {{ ref('stg_share_view__activities') }}
-    where activity_type = 'VIEW' and not is_exact_duplicate
+        viewed_date,
+        viewed_at
+    from {{ ref('int_views_deduplicated') }}
 ),
 
 customers as (
@@ -89,7 +86,7 @@ first_views as (
         device_type,
         row_number() over (
             partition by customer_code, client_id
-            order by last_activity_date, last_activity_at, source_file, source_line
+            order by viewed_date, viewed_at, view_id
         ) as view_rank
     from views
 ),
@@ -107,8 +104,11 @@ first_days as (
 
 account_cohorts as (
     select
-        {{ dbt.concat(["'account:'", 'cast(accounts.user_id as ' ~ dbt.type_string() ~ ')']) }}
-            as user_key,
+        {{ user_key(
+            "'account'",
+            'cast(null as ' ~ dbt.type_string() ~ ')',
+            'cast(accounts.user_id as ' ~ dbt.type_string() ~ ')',
+        ) }} as user_key,
         'account' as user_type,
         accounts.signup_date as cohort_date,
         accounts.creation_source,

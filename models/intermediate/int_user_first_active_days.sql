@@ -27,18 +27,15 @@ user_days as (
 shares as (
     select
         customer_code,
-        shared_at,
         shared_date
-    from {{ ref('stg_share_view__activities') }}
-    where activity_type = 'SHARE' and not is_exact_duplicate
+    from {{ ref('int_shares_deduplicated') }}
 ),
 
 accounts as (
     select
         user_id,
-        created_at
-    from {{ ref('stg_product__users') }}
-    where not is_exact_duplicate
+        signup_date
+    from {{ ref('int_accounts_adoption_computed') }}
 ),
 
 firsts as (
@@ -65,7 +62,7 @@ export_days as (
     select
         'client' as user_type,
         customer_code,
-        coalesce(cast({{ to_report_time('shared_at') }} as date), shared_date) as activity_date
+        shared_date as activity_date
     from shares
 ),
 
@@ -82,9 +79,8 @@ export_starts as (
 signups as (
     select
         cast(user_id as {{ dbt.type_string() }}) as user_id,
-        min(cast({{ to_report_time('created_at') }} as date)) as signup_date
+        signup_date
     from accounts
-    group by 1
 ),
 
 final as (

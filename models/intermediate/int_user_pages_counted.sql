@@ -1,6 +1,7 @@
 {#
-    One row per web-tool user and page the user used: when first and last, how many
-    times. The user x page matrix behind the page recommendations.
+    One row per web-tool user and page the user used: when first and last (in
+    var('report_time_zone')), how many times (each exported event once). The user x page
+    matrix behind the page recommendations.
 #}
 
 with
@@ -10,8 +11,7 @@ page_events as (
         user_id,
         page,
         occurred_at
-    from {{ ref('stg_product__page_events') }}
-    where not is_exact_duplicate
+    from {{ ref('int_page_events_deduplicated') }}
 ),
 
 usage as (

@@ -1,7 +1,7 @@
 {{ config(materialized='table') }}
 
 {#
-    One row per VIEW record with a time spent (exact duplicates left out): the context
+    One row per view with a time spent (int_views_deduplicated): the context
     of the view (customer, industry, device, OS and browser family, hour, weekday,
     month, channel of the share it came from) and what was known about its content
     before it (content kind; the title's earlier views and their mean log time spent,
@@ -28,8 +28,8 @@ views as (
         viewed_at,
         time_spent_seconds,
         ln(1 + time_spent_seconds) as log_time_spent
-    from {{ ref('int_views_linked') }}
-    where not is_exact_duplicate and time_spent_seconds is not null and viewed_at is not null
+    from {{ ref('int_views_deduplicated') }}
+    where time_spent_seconds is not null and viewed_at is not null
 ),
 
 with_history as (

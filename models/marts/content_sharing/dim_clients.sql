@@ -11,23 +11,31 @@
 
 with
 
-activities as (
+shares as (
     select
         customer_code,
         industry,
         client_id,
-        activity_type,
-        last_activity_local_date,
-        shared_local_date
-    from {{ ref('int_share_view_activities_enriched') }}
-    where not is_exact_duplicate
+        shared_date
+    from {{ ref('int_shares_deduplicated') }}
 ),
 
+views as (
+    select
+        customer_code,
+        industry,
+        client_id,
+        viewed_date
+    from {{ ref('int_views_deduplicated') }}
+),
+
+{# the end of a customer's data: its latest record, a share's last activity included
+   (an exact duplicate repeats a kept record's day, so it cannot move the latest day) #}
 data_ends as (
     select
         customer_code,
         max(last_activity_local_date) as as_of_date
-    from activities
+    from {{ ref('int_share_view_activities_enriched') }}
     group by 1
 ),
 
@@ -35,9 +43,8 @@ view_days as (
     select distinct
         customer_code,
         client_id,
-        last_activity_local_date as view_date
-    from activities
-    where activity_type = 'VIEW'
+        viewed_date as view_date
+    from views
 ),
 
 previous_views as (
@@ -64,24 +71,36 @@ view_runs as (
         >= {{ var('client_cooling_days') }}
 ),
 
+client_records as (
+    select
+        customer_code,
+        industry,
+        client_id,
+        'SHARE' as activity_type,
+        shared_date as activity_date
+    from shares
+    union all
+    select
+        customer_code,
+        industry,
+        client_id,
+        'VIEW' as activity_type,
+        viewed_date as activity_date
+    from views
+),
+
 clients as (
     select
-        activities.customer_code,
-        activities.client_id,
-        min(activities.industry) as industry,
-        count(case when activities.activity_type = 'SHARE' then 1 end) as shares_received,
-        count(case when activities.activity_type = 'VIEW' then 1 end) as views,
-        min(case when activities.activity_type = 'SHARE' then activities.shared_local_date end)
-            as first_share_date,
-        max(case when activities.activity_type = 'SHARE' then activities.shared_local_date end)
-            as last_share_date,
-        min(
-            case when activities.activity_type = 'VIEW' then activities.last_activity_local_date end
-        ) as first_view_date,
-        max(
-            case when activities.activity_type = 'VIEW' then activities.last_activity_local_date end
-        ) as last_view_date
-    from activities
+        customer_code,
+        client_id,
+        min(industry) as industry,
+        count(case when activity_type = 'SHARE' then 1 end) as shares_received,
+        count(case when activity_type = 'VIEW' then 1 end) as views,
+        min(case when activity_type = 'SHARE' then activity_date end) as first_share_date,
+        max(case when activity_type = 'SHARE' then activity_date end) as last_share_date,
+        min(case when activity_type = 'VIEW' then activity_date end) as first_view_date,
+        max(case when activity_type = 'VIEW' then activity_date end) as last_view_date
+    from client_records
     group by 1, 2
 ),
 

@@ -1,8 +1,8 @@
 {#
     One row per customer and relationship manager: shares sent, clients reached, how
     many of the shares were viewed (view-through rate) and how soon (median minutes to
-    the first linked view, and how many viewed shares it rests on). Exact duplicate
-    share rows are left out.
+    the first linked view, and how many viewed shares it rests on). Each exported share
+    counts once (int_shares_deduplicated).
 #}
 
 with
@@ -16,8 +16,8 @@ shares as (
         is_viewed,
         minutes_to_first_view,
         shared_date
-    from {{ ref('int_shares_linked') }}
-    where not is_exact_duplicate and relationship_manager_id is not null
+    from {{ ref('int_shares_deduplicated') }}
+    where relationship_manager_id is not null
 ),
 
 managers as (

@@ -2,7 +2,8 @@
     One row per share_view customer: how soon clients view what is shared, and how much
     of that is known. Latency is the time from a share to the first VIEW record linked to
     it (int_views_matched_to_shares); a viewed share no view links to has an unknown latency.
-    Exact duplicate share and view rows are left out.
+    Each exported share and view counts once (int_shares_deduplicated,
+    int_views_deduplicated).
 #}
 
 with
@@ -14,16 +15,14 @@ shares as (
         is_viewed,
         linked_views,
         minutes_to_first_view
-    from {{ ref('int_shares_linked') }}
-    where not is_exact_duplicate
+    from {{ ref('int_shares_deduplicated') }}
 ),
 
 views as (
     select
         customer_code,
         share_id
-    from {{ ref('int_views_linked') }}
-    where not is_exact_duplicate
+    from {{ ref('int_views_deduplicated') }}
 ),
 
 latency as (

@@ -1,9 +1,9 @@
 {#
     One row per level (customer or industry), group, dimension and category: views
     and minutes viewed by weekday, hour, month, device type, OS family and browser
-    family, with the category's share of the group's views. Exact duplicate view rows
-    are left out. A view exported with a date but no time has hour 'unknown'. The
-    weekday x hour grid is rpt_view_weekday_hours.
+    family, with the category's share of the group's views. Each exported view counts
+    once (int_views_deduplicated). A view exported with a date but no time has hour
+    'unknown'. The weekday x hour grid is rpt_view_weekday_hours.
 #}
 
 {% set dimensions = {
@@ -28,8 +28,7 @@ views as (
         os_family,
         browser_family,
         minutes_viewed
-    from {{ ref('int_views_linked') }}
-    where not is_exact_duplicate
+    from {{ ref('int_views_deduplicated') }}
 ),
 
 categorised as (

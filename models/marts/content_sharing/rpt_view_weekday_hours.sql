@@ -1,7 +1,7 @@
 {#
     One row per level (customer or industry), group, weekday and hour: views and
-    minutes viewed, for the weekday x hour heat map. Exact duplicate view rows are left
-    out.
+    minutes viewed, for the weekday x hour heat map. Each exported view counts once
+    (int_views_deduplicated); a view without a time has no hour and is left out.
 #}
 
 with
@@ -14,8 +14,8 @@ views as (
         view_weekday_name,
         view_hour,
         minutes_viewed
-    from {{ ref('int_views_linked') }}
-    where not is_exact_duplicate and view_hour is not null
+    from {{ ref('int_views_deduplicated') }}
+    where view_hour is not null
 ),
 
 by_customer as (

@@ -1,0 +1,165 @@
+{{ config(materialized='table') }}
+
+{#
+    One row per user, period unit (day, week, month) and period number N after the
+    user's cohort day (int_user_cohorts_assigned) that is either a period the user was
+    active in (is_active_period) or the user's last active period (is_last_active_period),
+    or both. Day N is that day after the cohort day; week N days 7N to 7N+6; month N
+    from N to N+1 whole months after. Periods beyond retention_max_days / _weeks /
+    _months are not reported; a user last active beyond them has the last reported
+    period as its last active one (active "in period N or later" for every N reported).
+    Days before the cohort day do not count. A user never active on or after the cohort
+    day has no row.
+#}
+
+with
+
+cohorts as (
+    select
+        user_key,
+        cohort_date
+    from {{ ref('int_user_cohorts_assigned') }}
+),
+
+user_days as (
+    select
+        user_key,
+        activity_date
+    from {{ ref('int_user_days_aggregated') }}
+),
+
+day_activity as (
+    select
+        cohorts.user_key,
+        cohorts.cohort_date,
+        user_days.activity_date,
+        {{ dbt.datediff('cohorts.cohort_date', 'user_days.activity_date', 'day') }}
+            as day_number
+    from user_days
+    inner join cohorts on user_days.user_key = cohorts.user_key
+    where user_days.activity_date >= cohorts.cohort_date
+),
+
+{# calendar months are counted once per (cohort day, active day), not per user day #}
+date_pairs as (
+    select distinct
+        cohort_date,
+        activity_date
+    from day_activity
+),
+
+month_numbers as (
+    select
+        cohort_date,
+        activity_date,
+        {{ whole_months_between('cohort_date', 'activity_date') }} as month_number
+    from date_pairs
+),
+
+activity as (
+    select
+        day_activity.user_key,
+        day_activity.day_number,
+        month_numbers.month_number
+    from day_activity
+    inner join month_numbers
+        on
+            day_activity.cohort_date = month_numbers.cohort_date
+            and day_activity.activity_date = month_numbers.activity_date
+),
+
+active_periods as (
+    select distinct
+        user_key,
+        'day' as period_unit,
+        day_number as period_number
+    from activity
+    where day_number <= {{ var('retention_max_days') }}
+    union all
+    select distinct
+        user_key,
+        'week' as period_unit,
+        cast(floor(day_number / 7) as integer) as period_number
+    from activity
+    where day_number < 7 * ({{ var('retention_max_weeks') }} + 1)
+    union all
+    select distinct
+        user_key,
+        'month' as period_unit,
+        month_number as period_number
+    from activity
+    where month_number <= {{ var('retention_max_months') }}
+),
+
+last_activity as (
+    select
+        user_key,
+        max(day_number) as last_day_number,
+        max(month_number) as last_month_number
+    from activity
+    group by 1
+),
+
+{# the last active period, capped at the last period reported #}
+last_active_periods as (
+    select
+        user_key,
+        'day' as period_unit,
+        case
+            when last_day_number > {{ var('retention_max_days') }}
+                then {{ var('retention_max_days') }}
+            else last_day_number
+        end as period_number
+    from last_activity
+    union all
+    select
+        user_key,
+        'week' as period_unit,
+        case
+            when last_day_number >= 7 * {{ var('retention_max_weeks') }}
+                then {{ var('retention_max_weeks') }}
+            else cast(floor(last_day_number / 7) as integer)
+        end as period_number
+    from last_activity
+    union all
+    select
+        user_key,
+        'month' as period_unit,
+        case
+            when last_month_number > {{ var('retention_max_months') }}
+                then {{ var('retention_max_months') }}
+            else last_month_number
+        end as period_number
+    from last_activity
+),
+
+flagged_periods as (
+    select
+        user_key,
+        period_unit,
+        period_number,
+        1 as is_active,
+        0 as is_last_active
+    from active_periods
+    union all
+    select
+        user_key,
+        period_unit,
+        period_number,
+        0 as is_active,
+        1 as is_last_active
+    from last_active_periods
+),
+
+user_periods as (
+    select
+        user_key,
+        period_unit,
+        period_number,
+        max(is_active) = 1 as is_active_period,
+        max(is_last_active) = 1 as is_last_active_period
+    from flagged_periods
+    group by 1, 2, 3
+)
+
+select * from user_periods
