@@ -4,7 +4,7 @@
     the account's org, signup and adoption days (and the days between them) and
     horizon_end_date, the last day the label "adopts within adoption_horizon_days of
     signup" looks at. The rows the adoption features (int_adoption_features) and the
-    org's adoption before the cut-off (int_org_adoption_before_cutoff) are computed for.
+    org's adoption before the cut-off (int_org_adoption_counted) are computed for.
 #}
 
 with
@@ -32,7 +32,7 @@ adoption as (
 ),
 
 data_end as (
-    select data_end_date from {{ ref('int_user_type_data_ends') }}
+    select data_end_date from {{ ref('int_user_type_data_ends_computed') }}
     where user_type = 'account'
 ),
 

@@ -1,5 +1,3 @@
-{{ config(materialized='table') }}
-
 {#
     One row per account of the users export: when it adopted, by the rule "active on
     at least adoption_min_days distinct days within adoption_window_days consecutive

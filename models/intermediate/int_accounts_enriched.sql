@@ -1,5 +1,3 @@
-{{ config(materialized='table') }}
-
 {#
     One row per product account: signup cohort (day, week, month), how and from where it
     signed up, who invited it and whether that inviter is itself an adopted user. No

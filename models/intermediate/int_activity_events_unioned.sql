@@ -1,3 +1,5 @@
+{{ config(materialized='view') }}
+
 {#
     One row per qualifying event of any user, from every source: an account's login, a
     web-tool user's page event, a client's view of shared content. Exact duplicate

@@ -1,5 +1,3 @@
-{{ config(materialized='table') }}
-
 {#
     One row per account and cut-off (var adoption_cutoff_days: days after signup) that
     the data reaches (int_account_cutoffs_reached). Accounts that adopted before the
@@ -10,7 +8,7 @@
     unless is_adopted_so_far: adopted by the end of the data). horizon_end_date is the
     last day the label looks at. is_adopted_so_far and horizon_end_date are not
     features: they say which rows are decided and when a label is settled. Point in
-    time: activity, the org's adoption (int_org_adoption_before_cutoff) and the
+    time: activity, the org's adoption (int_org_adoption_counted) and the
     inviter's adoption count only before cutoff_date. last_session_creation_time records
     the future and is never used.
 #}
@@ -58,7 +56,7 @@ org_adoption as (
         cutoff_days,
         org_members,
         org_adopted_members
-    from {{ ref('int_org_adoption_before_cutoff') }}
+    from {{ ref('int_org_adoption_counted') }}
 ),
 
 account_days as (

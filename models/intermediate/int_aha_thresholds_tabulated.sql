@@ -1,5 +1,3 @@
-{{ config(materialized='table') }}
-
 {#
     One row per user type, cohort (all, earlier, later), candidate action, threshold k
     (1..aha_max_threshold) and early window d (1..aha_max_window_days): the 2 x 2 table
@@ -33,7 +31,7 @@ milestones as (
         action,
         threshold,
         day_number
-    from {{ ref('int_aha_action_milestones') }}
+    from {{ ref('int_aha_action_milestones_dated') }}
 ),
 
 thresholds as (

@@ -1,10 +1,8 @@
-{{ config(materialized='table') }}
-
 {#
     One row per user of every type: first active day (day 0), whether the user is
     retained (active on days aha_retention_start_day..aha_retention_end_day), whether
     the data covers those days (is_observable), whether the first active day falls in
-    the burn-in of the user's export (is_in_burn_in, see int_user_first_active_days:
+    the burn-in of the user's export (is_in_burn_in, see int_user_first_active_days_computed:
     such users are left out of the aha tables) and the user's cohort half: earlier or
     later first-activity dates (the latest aha_validation_fraction of the users past the
     burn-in are later). The population of the aha-moment tables.
@@ -27,14 +25,14 @@ firsts as (
         first_active_date,
         export_start_date,
         is_in_burn_in
-    from {{ ref('int_user_first_active_days') }}
+    from {{ ref('int_user_first_active_days_computed') }}
 ),
 
 data_ends as (
     select
         user_type,
         data_end_date
-    from {{ ref('int_user_type_data_ends') }}
+    from {{ ref('int_user_type_data_ends_computed') }}
 ),
 
 split_dates as (

@@ -1,3 +1,5 @@
+{{ config(materialized='view') }}
+
 {#
     One row per use of a web-tool page, each exported event once: the staged page events
     without their exact duplicates (export artefacts, not use; staging keeps them

@@ -1,15 +1,13 @@
-{{ config(materialized='table') }}
-
 {#
     One row per user type, cohort day, segment, period unit and period number N: the
     users of that cohort day and segment, how many were active in period N and how many
     in period N or later, and whether the data covers period N of that cohort day in
-    full (the cells of int_cohort_period_grid).
+    full (the cells of int_cohort_periods_observed).
 
     Segment 'all' (value 'all') counts every user, by day, week and month; the segments
     of rpt_retention_segments are counted by week only. Counts add up over cohort days:
     the retention marts sum them into cohorts and segments. Each user is counted from
-    its active periods only (int_user_active_periods), so the work grows with activity,
+    its active periods only (int_user_active_periods_numbered), so the work grows with activity,
     not with users times periods.
 #}
 
@@ -42,7 +40,7 @@ user_periods as (
         period_number,
         is_active_period,
         is_last_active_period
-    from {{ ref('int_user_active_periods') }}
+    from {{ ref('int_user_active_periods_numbered') }}
 ),
 
 periods as (
@@ -52,7 +50,7 @@ periods as (
         period_unit,
         period_number,
         is_observable
-    from {{ ref('int_cohort_period_grid') }}
+    from {{ ref('int_cohort_periods_observed') }}
 ),
 
 segment_members as (

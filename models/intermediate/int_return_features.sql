@@ -1,8 +1,6 @@
-{{ config(materialized='table') }}
-
 {#
     One row per web-tool user whose first active day is past the burn-in of the
-    page-event export (int_user_first_active_days; those left out are counted in
+    page-event export (int_user_first_active_days_computed; those left out are counted in
     rpt_first_activity_burn_in): what the user's first active day shows (OS, browser and
     device, plan, hour and weekday of the first event, events and distinct pages, and
     the events on each page), and the label "comes back on another day within
@@ -46,7 +44,7 @@ user_days as (
 ),
 
 data_end as (
-    select data_end_date from {{ ref('int_user_type_data_ends') }}
+    select data_end_date from {{ ref('int_user_type_data_ends_computed') }}
     where user_type = 'web_user'
 ),
 
@@ -56,7 +54,7 @@ first_days as (
     select
         user_id,
         first_active_date
-    from {{ ref('int_user_first_active_days') }}
+    from {{ ref('int_user_first_active_days_computed') }}
     where user_type = 'web_user' and not is_in_burn_in
 ),
 

@@ -1,11 +1,9 @@
-{{ config(materialized='table') }}
-
 {#
     One row per staged share_view record (SHARE or VIEW), with its customer's name and
     industry, the content kind, report-zone times and calendar parts, and a record id
     (file:line). The exports give a VIEW record no share fields of its own: its
     share_id, RM, channel and shared time are those of the share it links to
-    (int_views_matched_to_shares), null when it links to none. A SHARE record's share_id is
+    (int_share_view_pairs_matched), null when it links to none. A SHARE record's share_id is
     its own id. The export's own values stay in staging.
 #}
 
@@ -16,7 +14,7 @@ activities as (
 ),
 
 links as (
-    select * from {{ ref('int_views_matched_to_shares') }}
+    select * from {{ ref('int_share_view_pairs_matched') }}
 ),
 
 {# the share fields of every record: a SHARE's own, a VIEW's linked share's #}
@@ -49,7 +47,7 @@ customers as (
         customer_code,
         customer_name,
         industry
-    from {{ ref('customers') }}
+    from {{ ref('int_customers_unioned') }}
 ),
 
 linked as (
@@ -92,8 +90,8 @@ linked as (
 prepared as (
     select
         linked.*,
-        coalesce(customers.customer_name, linked.customer_code) as customer_name,
-        coalesce(customers.industry, 'unknown') as industry,
+        customers.customer_name,
+        customers.industry,
         {{ content_kind('linked.content_title') }} as content_kind,
         {{ to_report_time('linked.shared_at') }} as shared_at_local,
         {{ to_report_time('linked.last_activity_at') }} as last_activity_at_local

@@ -1,5 +1,3 @@
-{{ config(materialized='table') }}
-
 {#
     One row per share (int_shares_deduplicated): what was known when it was sent,
     and whether the client viewed it within share_view_window_days. Point in time: the

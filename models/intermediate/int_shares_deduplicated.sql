@@ -1,3 +1,5 @@
+{{ config(materialized='view') }}
+
 {#
     One row per share sent, each exported SHARE record once: int_shares_linked without
     the exact duplicate records (export artefacts; fct_shares keeps them flagged and the

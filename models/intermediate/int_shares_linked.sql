@@ -1,12 +1,10 @@
-{{ config(materialized='table') }}
-
 {#
     One row per SHARE record as the customer's export holds it (re-sends and exact
     duplicates included, the latter flagged): who shared what with whom, through which
     channel, when (local date, hour, weekday, month), whether and how soon the client
     viewed it. Times are as exported, read as UTC and shown in report_time_zone.
     is_viewed is the export's Viewed flag. How soon is known only from the VIEW records
-    that link to the share (int_views_matched_to_shares), each exported view once
+    that link to the share (int_share_view_pairs_matched), each exported view once
     (int_views_deduplicated): a viewed share's first linked view dates its first view; a
     viewed share no view links to has an unknown latency, and views linked to a share
     the export says was not viewed are counted (linked_views) but date nothing.

@@ -1,5 +1,3 @@
-{{ config(materialized='table') }}
-
 {#
     One row per user of every type, with the day the user's retention clock starts
     (cohort_date: the signup day for accounts, the first active day for web-tool users
@@ -32,7 +30,7 @@ data_ends as (
     select
         user_type,
         data_end_date
-    from {{ ref('int_user_type_data_ends') }}
+    from {{ ref('int_user_type_data_ends_computed') }}
 ),
 
 page_events as (
@@ -63,7 +61,7 @@ customers as (
     select
         customer_code,
         industry
-    from {{ ref('customers') }}
+    from {{ ref('int_customers_unioned') }}
 ),
 
 first_page_events as (
@@ -170,8 +168,7 @@ cohorts as (
 final as (
     select
         cohorts.*,
-        coalesce(customers.industry, case when cohorts.customer_code is not null then 'unknown' end)
-            as industry,
+        customers.industry,
         data_ends.data_end_date
     from cohorts
     left join customers on cohorts.customer_code = customers.customer_code

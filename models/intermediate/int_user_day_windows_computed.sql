@@ -71,7 +71,7 @@ spine_bounds as (
         from user_days
         inner join cutoffs on user_days.user_type = cutoffs.user_type
         where user_days.activity_date < cutoffs.cutoff_date
-        group by user_days.user_key, cutoffs.cutoff_date
+        group by 1, 2
     ),
 
     -- Their first day to recompute: the cutoff, or the day after the old spine, if
@@ -98,18 +98,19 @@ read_starts as (
             case
                 when recompute_starts.recompute_from_date is null
                     then spine_bounds.first_active_date
-                else greatest(
-                    spine_bounds.first_active_date,
-                    cast({{ dbt.dateadd('day', -var('trailing_window_days'),
-                        'recompute_starts.recompute_from_date') }} as date)
-                )
+                else
+                    greatest(
+                        spine_bounds.first_active_date,
+                        cast({{ dbt.dateadd('day', -var('trailing_window_days'),
+                            'recompute_starts.recompute_from_date') }} as date)
+                    )
             end as read_start_date
         {%- else %}
             spine_bounds.first_active_date as read_start_date
         {%- endif %}
     from spine_bounds
     {%- if is_incremental() %}
-        left join recompute_starts on spine_bounds.user_key = recompute_starts.user_key
+    left join recompute_starts on spine_bounds.user_key = recompute_starts.user_key
     {%- endif %}
 ),
 
@@ -243,10 +244,10 @@ final as (
     select windows.*
     from windows
     {%- if is_incremental() %}
-        left join recompute_starts on windows.user_key = recompute_starts.user_key
-        where
-            recompute_starts.recompute_from_date is null
-            or windows.calendar_date >= recompute_starts.recompute_from_date
+    left join recompute_starts on windows.user_key = recompute_starts.user_key
+    where
+        recompute_starts.recompute_from_date is null
+        or windows.calendar_date >= recompute_starts.recompute_from_date
     {%- endif %}
 )
 

@@ -29,8 +29,8 @@ events as (
     select unioned.*
     from {{ ref('int_activity_events_unioned') }} as unioned
     {%- if is_incremental() %}
-        left join cutoffs on unioned.user_type = cutoffs.user_type
-        where cutoffs.cutoff_date is null or unioned.activity_date >= cutoffs.cutoff_date
+    left join cutoffs on unioned.user_type = cutoffs.user_type
+    where cutoffs.cutoff_date is null or unioned.activity_date >= cutoffs.cutoff_date
     {%- endif %}
 ),
 

@@ -1,3 +1,5 @@
+{{ config(materialized='view') }}
+
 {#
     One row per web-tool user and page the user used: when first and last (in
     var('report_time_zone')), how many times (each exported event once). The user x page

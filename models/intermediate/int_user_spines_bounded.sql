@@ -1,5 +1,3 @@
-{{ config(materialized='table') }}
-
 {#
     One row per user of every type: the user's spine, the days the daily and weekly
     facts cover, from the first active day to trailing_window_days - 1 days after the
@@ -21,7 +19,7 @@ data_ends as (
     select
         user_type,
         data_end_date
-    from {{ ref('int_user_type_data_ends') }}
+    from {{ ref('int_user_type_data_ends_computed') }}
 ),
 
 bounds as (

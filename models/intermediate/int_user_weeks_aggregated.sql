@@ -33,7 +33,7 @@ data_ends as (
     select
         user_type,
         data_end_date
-    from {{ ref('int_user_type_data_ends') }}
+    from {{ ref('int_user_type_data_ends_computed') }}
 ),
 
 spine_bounds as (
@@ -66,7 +66,7 @@ spine_bounds as (
         from user_days
         inner join cutoffs on user_days.user_type = cutoffs.user_type
         where user_days.activity_date < cutoffs.cutoff_date
-        group by user_days.user_key, cutoffs.cutoff_date
+        group by 1, 2
     ),
 
     -- Their first week to recompute: the cutoff, or the week of the day after the old
@@ -116,11 +116,11 @@ spine_weeks as (
     select all_weeks.*
     from all_weeks
     {%- if is_incremental() %}
-        left join recompute_starts on all_weeks.user_key = recompute_starts.user_key
-        where
-            recompute_starts.recompute_from_date is null
-            or all_weeks.week_start_date >= {{ dbt.dateadd('day', -7,
-                'recompute_starts.recompute_from_date') }}
+    left join recompute_starts on all_weeks.user_key = recompute_starts.user_key
+    where
+        recompute_starts.recompute_from_date is null
+        or all_weeks.week_start_date >= {{ dbt.dateadd('day', -7,
+            'recompute_starts.recompute_from_date') }}
     {%- endif %}
 ),
 
@@ -188,10 +188,10 @@ final as (
         states.lifecycle_state
     from states
     {%- if is_incremental() %}
-        left join recompute_starts on states.user_key = recompute_starts.user_key
-        where
-            recompute_starts.recompute_from_date is null
-            or states.week_start_date >= recompute_starts.recompute_from_date
+    left join recompute_starts on states.user_key = recompute_starts.user_key
+    where
+        recompute_starts.recompute_from_date is null
+        or states.week_start_date >= recompute_starts.recompute_from_date
     {%- endif %}
 )
 

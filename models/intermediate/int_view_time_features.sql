@@ -1,5 +1,3 @@
-{{ config(materialized='table') }}
-
 {#
     One row per view with a time spent (int_views_deduplicated): the context
     of the view (customer, industry, device, OS and browser family, hour, weekday,

@@ -1,3 +1,5 @@
+{{ config(materialized='view') }}
+
 {#
     One row per viewing session, each exported VIEW record once: int_views_linked
     without the exact duplicate records (export artefacts; fct_views keeps them flagged

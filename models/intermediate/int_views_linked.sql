@@ -1,5 +1,3 @@
-{{ config(materialized='table') }}
-
 {#
     One row per VIEW record (one viewing session) as the customer's export holds it,
     exact duplicates flagged: which client viewed which content, on which device, OS

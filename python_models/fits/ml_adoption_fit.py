@@ -5,7 +5,7 @@ from uptake import dbt_runtime, ml
 
 
 def model(dbt, session):
-    data_ends = dbt.ref("int_user_type_data_ends").df()
+    data_ends = dbt.ref("int_user_type_data_ends_computed").df()
     features = dbt.ref("int_adoption_features")
     meta = dbt_runtime.Meta(dbt.config.get("meta"), dbt.this)
     settings = dbt_runtime.settings_from_meta(meta)

@@ -5,8 +5,9 @@ from uptake import dbt_runtime, share_models
 
 
 def model(dbt, session):
-    dbt.config(schema="marts")  # an evaluation for readers, not a fit (folder: ml)
-    data_ends = dbt.ref("int_user_type_data_ends").df()
+    # An evaluation for readers, not a fit (the folder puts fits in schema ml).
+    dbt.config(schema="marts", access="public")
+    data_ends = dbt.ref("int_user_type_data_ends_computed").df()
     views = dbt.ref("int_view_time_features")
     meta = dbt_runtime.Meta(dbt.config.get("meta"), dbt.this)
     settings = dbt_runtime.settings_from_meta(meta)

@@ -105,7 +105,7 @@ def on_refit_cadence(
     """Fit (or cross-validate) only when due; otherwise keep what the last build stored.
 
     A full build (or ``--full-refresh``) always computes. An incremental build computes
-    again only once the newest day of the data (``data_ends``: int_user_type_data_ends) is
+    again only once the newest day of the data (``data_ends``: int_user_type_data_ends_computed) is
     at least ``refit_after_days`` (var ml_refit_after_days) past the day the stored
     rows were computed on (:func:`is_refit_due`); until then it returns the stored rows,
     which the model's delete+insert on ``fit_scope`` writes back unchanged. Scoring

@@ -8,7 +8,7 @@
 -- recomputed are checked: those active within late_arrival_lookback_days +
 -- trailing_window_days of the end of their type's data.
 
--- depends_on: {{ ref('int_user_type_data_ends') }}
+-- depends_on: {{ ref('int_user_type_data_ends_computed') }}
 
 with
 
@@ -26,7 +26,7 @@ user_days as (
     select all_user_days.*
     from all_user_days
     {%- if not flags.FULL_REFRESH %}
-    inner join {{ ref('int_user_type_data_ends') }} as data_ends
+    inner join {{ ref('int_user_type_data_ends_computed') }} as data_ends
         on all_user_days.user_type = data_ends.user_type
     where all_user_days.last_active_date >= {{ dbt.dateadd('day',
             -(var('late_arrival_lookback_days') + var('trailing_window_days')),

@@ -53,7 +53,8 @@ def test_contingency_matches_a_plain_count(sample_dir, sample_db):
     row = query(
         sample_db,
         "select true_positives, false_positives, false_negatives, true_negatives, phi "
-        "from intermediate.int_aha_thresholds_tabulated where cohort = 'all' and user_type = 'web_user' "
+        "from intermediate.int_aha_thresholds_tabulated "
+        "where cohort = 'all' and user_type = 'web_user' "
         "and action = 'page:reports_builder' and threshold = 1 and window_days = 3",
     )[0]
     assert row[:4] == (cells["tp"], cells["fp"], cells["fn"], cells["tn"])

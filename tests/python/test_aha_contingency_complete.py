@@ -130,9 +130,9 @@ def _expected_cells(
     events: list[tuple[str, str, str, dt.date]], signups: dict[str, dt.date]
 ) -> dict:
     """The contingency cells counted user by user, from the definitions in dbt_project.yml
-    and int_aha_users_labelled / int_aha_action_milestones: users first seen within BURN_IN days of
-    their export's first day are left out, unless they are accounts that signed up on or
-    after it."""
+    and int_aha_users_labelled / int_aha_action_milestones_dated: users first seen within
+    BURN_IN days of their export's first day are left out, unless they are accounts that
+    signed up on or after it."""
     counts = defaultdict(Counter)  # (type, user) -> (action, day) -> events
     for user_type, user, action, day in events:
         counts[user_type, user][action, day] += 1

@@ -386,7 +386,7 @@ SHARE_VIEW_WINDOW_DAYS = 7
 
 
 def data_end(db, user_type: str) -> pd.Timestamp:
-    ends = frame_of(db, "intermediate.int_user_type_data_ends").set_index("user_type")
+    ends = frame_of(db, "intermediate.int_user_type_data_ends_computed").set_index("user_type")
     return pd.Timestamp(ends.loc[user_type, "data_end_date"])
 
 

@@ -55,7 +55,9 @@ def users(sample_db) -> list[dict]:
     """Each user of int_user_cohorts_assigned with `flags`: (unit, N) -> (observable, active in N,
     active in N or later)."""
     columns = ["user_key", "user_type", "cohort_date", "data_end_date", *SEGMENTS]
-    rows = query(sample_db, f"select {', '.join(columns)} from intermediate.int_user_cohorts_assigned")
+    rows = query(
+        sample_db, f"select {', '.join(columns)} from intermediate.int_user_cohorts_assigned"
+    )
     days = defaultdict(list)
     for user_key, day in query(
         sample_db, "select user_key, activity_date from intermediate.int_user_days_aggregated"

@@ -1,7 +1,7 @@
 """The user-day spine marts against a plain Python restatement: every row of
 fct_user_day_windows, fct_user_weeks and rpt_daily_active_users recomputed, with loops,
 dicts and sorted lists, from nothing but the active days of int_user_days_aggregated and
-the ends of the data in int_user_type_data_ends."""
+the ends of the data in int_user_type_data_ends_computed."""
 
 from __future__ import annotations
 
@@ -37,7 +37,7 @@ def users(sample_db) -> list[dict]:
     """Each user: key, type, sorted active days, data end of the type and the spine's
     first and last day (first active day; last active day + trailing_window_days - 1,
     never past the data end)."""
-    sql = "select user_type, data_end_date from intermediate.int_user_type_data_ends"
+    sql = "select user_type, data_end_date from intermediate.int_user_type_data_ends_computed"
     data_ends = dict(query(sample_db, sql))
     days = defaultdict(list)
     user_types = {}

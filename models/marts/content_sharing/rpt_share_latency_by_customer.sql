@@ -1,7 +1,7 @@
 {#
     One row per share_view customer: how soon clients view what is shared, and how much
     of that is known. Latency is the time from a share to the first VIEW record linked to
-    it (int_views_matched_to_shares); a viewed share no view links to has an unknown latency.
+    it (int_share_view_pairs_matched); a viewed share no view links to has an unknown latency.
     Each exported share and view counts once (int_shares_deduplicated,
     int_views_deduplicated).
 #}

@@ -1,8 +1,9 @@
 {{ config(materialized='view') }}
 
 {#
-    The published dim_accounts: the rows of int_accounts_enriched (see there for how they are built),
-    under the mart's enforced contract.
+    The published dim_accounts: a view of int_accounts_enriched (see there for how its rows are built; the table
+    is stored once), under the mart's enforced contract. The ref leaves out the database
+    name so that the view works whatever name the DuckDB file is attached under.
 #}
 
-select * from {{ ref('int_accounts_enriched') }}
+select * from {{ ref('int_accounts_enriched').include(database=False) }}

@@ -1,6 +1,6 @@
 {#
-    The customers whose share_view exports land: code, name and industry, from the
-    customers seed (the one place they are set). Facts carry customer_code and join here.
+    The customers: every customer the seed lists or a share/view export names, with its
+    name and industry (see int_customers_unioned). Facts carry customer_code and join here.
 #}
 
 with
@@ -9,15 +9,17 @@ customers as (
     select
         customer_code,
         customer_name,
-        industry
-    from {{ ref('customers') }}
+        industry,
+        has_export
+    from {{ ref('int_customers_unioned') }}
 ),
 
 final as (
     select
         customer_code,
         customer_name,
-        industry
+        industry,
+        has_export
     from customers
 )
 

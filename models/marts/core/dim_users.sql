@@ -24,7 +24,7 @@ active_users as (
         customer_code,
         user_id,
         first_active_date
-    from {{ ref('int_user_first_active_days') }}
+    from {{ ref('int_user_first_active_days_computed') }}
 ),
 
 spines as (
@@ -61,11 +61,26 @@ keyed_recipients as (
 ),
 
 known_users as (
-    select user_key, user_type, customer_code, user_id from keyed_accounts
+    select
+        user_key,
+        user_type,
+        customer_code,
+        user_id
+    from keyed_accounts
     union
-    select user_key, user_type, customer_code, user_id from active_users
+    select
+        user_key,
+        user_type,
+        customer_code,
+        user_id
+    from active_users
     union
-    select user_key, user_type, customer_code, user_id from keyed_recipients
+    select
+        user_key,
+        user_type,
+        customer_code,
+        user_id
+    from keyed_recipients
 ),
 
 final as (

@@ -33,10 +33,10 @@ windows as (
         user_windows.active_days_trailing_28d
     from {{ ref('int_user_day_windows_computed') }} as user_windows
     {%- if is_incremental() %}
-        left join cutoffs on user_windows.user_type = cutoffs.user_type
-        where
-            cutoffs.cutoff_date is null
-            or user_windows.calendar_date >= cutoffs.cutoff_date
+    left join cutoffs on user_windows.user_type = cutoffs.user_type
+    where
+        cutoffs.cutoff_date is null
+        or user_windows.calendar_date >= cutoffs.cutoff_date
     {%- endif %}
 ),
 

@@ -21,7 +21,7 @@ users as (
             {{ dbt.dateadd('day', var('first_activity_burn_in_days'), 'export_start_date') }}
             as date
         ) as burn_in_end_date
-    from {{ ref('int_user_first_active_days') }}
+    from {{ ref('int_user_first_active_days_computed') }}
 ),
 
 per_export as (

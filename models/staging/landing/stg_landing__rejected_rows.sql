@@ -1,3 +1,5 @@
+{{ config(materialized='view') }}
+
 {#
     One row per raw record that could not be staged, from every source: the file and
     line it came from, why it was rejected, and its text. Together with the staging

@@ -1,5 +1,3 @@
-{{ config(materialized='incremental', incremental_strategy='append') }}
-
 with
 
 {% if is_incremental() -%}
@@ -19,10 +17,9 @@ logins as (
         *,
         {{ duplicate_key(['user_id', 'time_stamp_text', 'visited_text']) }} as duplicate_key
     from {{ ref('base_product__logins') }}
-    where rejection_reason is null
-    {%- if is_incremental() %}
-        and source_file not in (select staged_files.source_file from staged_files)
-    {%- endif %}
+    where
+        rejection_reason is null{% if is_incremental() %}
+            and source_file not in (select staged_files.source_file from staged_files){% endif %}
 ),
 
 -- Exact duplicates: each copy of a record after the first in landing order (file,

@@ -1,5 +1,3 @@
-{{ config(materialized='incremental', incremental_strategy='append') }}
-
 with
 
 {% if is_incremental() -%}
@@ -32,11 +30,11 @@ browser_mappings as (
 ),
 
 activities as (
-    select * from {{ ref('base_share_view__activities') }}
-    where rejection_reason is null
-    {%- if is_incremental() %}
-        and source_file not in (select staged_files.source_file from staged_files)
-    {%- endif %}
+    select *
+    from {{ ref('base_share_view__activities') }}
+    where
+        rejection_reason is null{% if is_incremental() %}
+            and source_file not in (select staged_files.source_file from staged_files){% endif %}
 ),
 
 os_values as (

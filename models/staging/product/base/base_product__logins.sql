@@ -1,5 +1,3 @@
-{{ config(materialized='incremental', incremental_strategy='append') }}
-
 {#
     Every record of the logins exports, typed, with the reason it cannot be staged
     (null when it can). time_stamp is a full timestamp or a bare date.

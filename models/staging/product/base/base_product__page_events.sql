@@ -1,5 +1,3 @@
-{{ config(materialized='incremental', incremental_strategy='append') }}
-
 {#
     Every record of the page_events exports, typed, with the reason it cannot be staged
     (null when it can). user_id stays text: it is a 39-digit number.

@@ -1,5 +1,3 @@
-{{ config(materialized='incremental', incremental_strategy='append') }}
-
 {#
     Every record of the share_view exports, typed, with the reason it cannot be staged
     (null when it can). stg_share_view__activities keeps the good rows;

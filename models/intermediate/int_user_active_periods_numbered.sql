@@ -1,5 +1,3 @@
-{{ config(materialized='table') }}
-
 {#
     One row per user, period unit (day, week, month) and period number N after the
     user's cohort day (int_user_cohorts_assigned) that is either a period the user was

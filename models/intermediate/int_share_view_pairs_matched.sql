@@ -1,5 +1,3 @@
-{{ config(materialized='table') }}
-
 {#
     One row per staged VIEW record that links to a share: the share it is taken to
     come from. VIEW records carry no Shared Date/Time, RM or channel, so the link is

@@ -1,5 +1,3 @@
-{{ config(materialized='table') }}
-
 {#
     One row per user, candidate action and count k (1..aha_max_threshold): the day
     (day_number, 0 being the user's first active day, see int_aha_users_labelled) on which the

@@ -1,3 +1,5 @@
+{{ config(materialized='view') }}
+
 {#
     One row per user type: the last day its data covers (the latest active day of any
     user of that type). What "observable", "open" and "the end of the data" mean in every

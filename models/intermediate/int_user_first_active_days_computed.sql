@@ -1,5 +1,3 @@
-{{ config(materialized='table') }}
-
 {#
     One row per user of every type: the first active day the data shows, the first day
     of the export that user's activity comes from (the login export for accounts, the
