@@ -125,10 +125,11 @@ DEVICE_LOG_EFFECT = (0.0, -0.25, 0.10)  # desktop, phone, tablet
 MAX_SECONDS = 4 * 3600
 VARIANTS = ("", " v2", " v3", " (1)", " - copy", " updated", " FINAL", " draft")
 
-# Views the export has but no share explains, and sessions it never logged (DESIGN.md:
-# many real views link to no share). Per customer, as fractions of the logged views of
-# shared content: views of a title the client was never sent, and views by viewers
-# outside the sharing records (OUTSIDE_VIEWERS_FRAC of the clients' number of them).
+# Views the export has but no share explains, and sessions it never logged (the landing
+# contract, docs/definitions.md: many real views link to no share). Per customer, as
+# fractions of the logged views of shared content: views of a title the client was never
+# sent, and views by viewers outside the sharing records (OUTSIDE_VIEWERS_FRAC of the
+# clients' number of them).
 UNLOGGED_SESSION_P = 0.10  # a viewing session of a share with no VIEW row (rolled up still)
 DIRECT_VIEW_FRAC = 0.25
 OUTSIDE_VIEW_FRAC = 0.15
