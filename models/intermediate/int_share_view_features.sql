@@ -80,11 +80,22 @@ rm_events as (
     where relationship_manager_id is not null and first_view_at is not null
 ),
 
+rm_events_counted as (
+    select
+        share_id,
+        is_viewed_event,
+        {{ count_flagged_before('is_viewed_event', ['customer_code', 'relationship_manager_id']) }}
+            as rm_prior_viewed_shares
+    from rm_events
+),
+
+-- Per share, the RM's shares viewed before it was sent.
 rm_viewed as (
-    {{ count_earlier_events(
-        'rm_events', ['customer_code', 'relationship_manager_id'],
-        'is_viewed_event', 'rm_prior_viewed_shares'
-    ) }}
+    select
+        share_id,
+        rm_prior_viewed_shares
+    from rm_events_counted
+    where is_viewed_event = 0
 ),
 
 rm_history as (
@@ -130,10 +141,20 @@ client_events as (
     where client_id is not null
 ),
 
+client_events_counted as (
+    select
+        share_id,
+        is_view,
+        {{ count_flagged_before('is_view', ['customer_code', 'client_id']) }} as client_prior_views
+    from client_events
+),
+
 client_views as (
-    {{ count_earlier_events(
-        'client_events', ['customer_code', 'client_id'], 'is_view', 'client_prior_views'
-    ) }}
+    select
+        share_id,
+        client_prior_views
+    from client_events_counted
+    where is_view = 0
 ),
 
 title_events as (
@@ -156,10 +177,21 @@ title_events as (
     where content_title is not null
 ),
 
+title_events_counted as (
+    select
+        share_id,
+        is_view,
+        {{ count_flagged_before('is_view', ['customer_code', 'content_title']) }}
+            as title_prior_views
+    from title_events
+),
+
 title_views as (
-    {{ count_earlier_events(
-        'title_events', ['customer_code', 'content_title'], 'is_view', 'title_prior_views'
-    ) }}
+    select
+        share_id,
+        title_prior_views
+    from title_events_counted
+    where is_view = 0
 ),
 
 window_ends as (

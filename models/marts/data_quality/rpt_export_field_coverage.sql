@@ -67,8 +67,13 @@ contract_fields as (
 ),
 
 extra_keys as (
-    {{ json_object_keys('records', ['customer_code', 'source_file', 'activity_type'],
-        'extra_columns') }}
+    select
+        customer_code,
+        source_file,
+        activity_type,
+        {{ json_keys_unnested('extra_columns') }} as json_key
+    from records
+    where extra_columns is not null
 ),
 
 extra_fields as (
