@@ -10,8 +10,7 @@ DIMENSIONS = ["view_weekday_name", "view_hour", "view_month", "device_type"]
 
 def model(dbt, session):
     meta = dbt_runtime.Meta(dbt.config.get("meta"), dbt.this)
-    views = dbt.ref("int_views_linked").df()
-    views = views[~views["is_exact_duplicate"]]
+    views = dbt.ref("int_views_deduplicated").df()
     result = distribution_differences(
         views,
         group_column="customer_code",
