@@ -6,9 +6,11 @@ which
 
 - compares the folder's data files with the manifest ``raw._landed_files`` (path, size,
   modification time of every file landed so far);
-- reads only the files not landed yet (:func:`uptake.landing.load_folder`) and appends
-  their rows to the raw table named in meta ``raw_table`` (created on first use), and
-  records them in the manifest, in one transaction;
+- reads only the files not landed yet (:func:`uptake.landing.land_folder`) and appends
+  their rows, batch by batch (memory does not grow with the file), to the raw table named
+  in meta ``raw_table`` (created on first use), and records them in the manifest, in one
+  transaction; a CSV file whose fast path falls back has its batches deleted again and is
+  read by the tolerant reader;
 - refuses, with a message saying what to do, a landed file that changed since, or a
   landing folder other than the one the raw table was landed from: both need
   ``dbt build --full-refresh``, which makes the hook drop the raw tables and the manifest
@@ -21,6 +23,7 @@ On another engine the raw tables are plain warehouse tables and this module is n
 
 from __future__ import annotations
 
+import contextlib
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -29,7 +32,7 @@ from dbt.adapters.duckdb.plugins import BasePlugin
 from dbt.adapters.duckdb.utils import SourceConfig
 from dbt.adapters.events.logging import AdapterLogger
 
-from uptake.landing import SPECS, landing_files, load_folder
+from uptake.landing import SPECS, land_folder, landing_files, output_schema
 
 logger = AdapterLogger("uptake")
 
@@ -98,7 +101,30 @@ class Plugin(BasePlugin):
             if not exists:
                 landed = {}  # the raw table was dropped: every file lands again
             new_files = self._new_files(folder, raw_path, raw_table, landed)
-            rows, reports = load_folder(raw_path, folder, new_files)
+            cursor.execute("begin transaction")
+            if not exists:
+                # Manifest rows of a dropped raw table are stale.
+                cursor.execute(f"delete from {MANIFEST} where landing_folder = ?", [folder])
+                cursor.register("landing_schema", output_schema(SPECS[folder]).empty_table())
+                cursor.execute(f"create table {raw_table} as select * from landing_schema")
+                cursor.unregister("landing_schema")
+            landed_rows = 0
+
+            def append(batch: pa.RecordBatch) -> None:
+                nonlocal landed_rows
+                cursor.register("landing_rows", pa.Table.from_batches([batch]))
+                cursor.execute(f"insert into {raw_table} by name select * from landing_rows")
+                cursor.unregister("landing_rows")
+                landed_rows += batch.num_rows
+
+            def retract(relative: str) -> None:
+                nonlocal landed_rows
+                (deleted,) = cursor.execute(
+                    f"delete from {raw_table} where _source_file = ?", [relative]
+                ).fetchone()
+                landed_rows -= deleted
+
+            reports = land_folder(raw_path, folder, append, retract, new_files)
             landed_at = datetime.now(UTC).replace(tzinfo=None)
             batch = pa.table(
                 {
@@ -109,14 +135,6 @@ class Plugin(BasePlugin):
                 },
                 schema=_BATCH_SCHEMA,
             )
-            cursor.register("landing_rows", rows)
-            cursor.execute("begin transaction")
-            if exists:
-                cursor.execute(f"insert into {raw_table} by name select * from landing_rows")
-            else:
-                # Manifest rows of a dropped raw table are stale.
-                cursor.execute(f"delete from {MANIFEST} where landing_folder = ?", [folder])
-                cursor.execute(f"create table {raw_table} as select * from landing_rows")
             records = {r.path: r.records for r in reports}
             for path in new_files:
                 stat = path.stat()
@@ -134,14 +152,19 @@ class Plugin(BasePlugin):
                     ],
                 )
             cursor.execute("commit")
-            cursor.unregister("landing_rows")
+        except BaseException:
+            with contextlib.suppress(Exception):  # none open, or already rolled back
+                cursor.execute("rollback")
+            raise
         finally:
             cursor.close()
         for report in reports:
             for message in report.warnings():
                 logger.warning(message)
+            if report.fallback:
+                logger.info(f"{report.path}: tolerant reader ({report.fallback})")
         logger.info(
-            f"landed {rows.num_rows} rows from {len(reports)} new file(s) of {folder} "
+            f"landed {landed_rows} rows from {len(reports)} new file(s) of {folder} "
             f"({len(landed)} file(s) landed before)"
         )
         return batch

@@ -19,15 +19,18 @@ Values stay text exactly as exported (no trimming, no typing): staging owns the 
 
 from __future__ import annotations
 
+import codecs
 import csv
 import json
 import re
-from collections.abc import Iterable, Iterator
-from dataclasses import dataclass
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import duckdb
+import numpy as np
 import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 META_COLUMNS = ("_source_file", "_source_line", "_file_stem")
@@ -114,22 +117,6 @@ def decode_line(raw: bytes) -> tuple[str, str]:
     return raw.decode("latin-1"), "latin-1"
 
 
-def decoded_lines(data: bytes) -> tuple[list[str], set[str]]:
-    """Split a file into lines (line ends kept) and decode each one on its own."""
-    if data.startswith(b"\xef\xbb\xbf"):
-        data = data[3:]
-    try:
-        return data.decode("utf-8").splitlines(keepends=True), {"utf-8"}
-    except UnicodeDecodeError:
-        pass
-    lines, encodings = [], set()
-    for raw in data.splitlines(keepends=True):
-        text, encoding = decode_line(raw)
-        lines.append(text)
-        encodings.add(encoding)
-    return lines, encodings
-
-
 @dataclass
 class FileReport:
     """What reading one file found; the loader logs it and tests read it."""
@@ -141,6 +128,10 @@ class FileReport:
     missing_optional: tuple[str, ...] = ()
     extra_columns: tuple[str, ...] = ()
     malformed_records: int = 0
+    # "duckdb" (the fast path proved it took every record), "python" (the tolerant
+    # reader) or "parquet"; ``fallback`` says why a CSV file did not take the fast path.
+    reader: str = ""
+    fallback: str | None = None
 
     def warnings(self) -> list[str]:
         found = []
@@ -162,21 +153,6 @@ class FileReport:
                 "the header's go to the rejected rows"
             )
         return found
-
-
-class _Columns:
-    """Column-wise buffers of text for one output table."""
-
-    def __init__(self, spec: LandingSpec) -> None:
-        self.spec = spec
-        self.data: dict[str, list] = {name: [] for name in spec.output_columns}
-
-    def table(self) -> pa.Table:
-        arrays = {
-            name: pa.array(values, type=pa.int64() if name == "_source_line" else pa.string())
-            for name, values in self.data.items()
-        }
-        return pa.table(arrays)
 
 
 def _header_layout(
@@ -209,27 +185,139 @@ def _extras_json(values: Iterable[tuple[str, object]]) -> str | None:
     return json.dumps(kept, ensure_ascii=False, sort_keys=True) if kept else None
 
 
-def _csv_records(lines: list[str]) -> Iterator[tuple[int, list[str], str]]:
-    """Yield (first line number, fields, record text) for each non-blank CSV record."""
-    reader = csv.reader(lines, strict=False)
+def _sql_text(text: str) -> str:
+    return "'" + text.replace("'", "''") + "'"
+
+
+def output_schema(spec: LandingSpec) -> pa.Schema:
+    """The raw table's columns: all text but ``_source_line``."""
+    return pa.schema(
+        [
+            (name, pa.int64() if name == "_source_line" else pa.string())
+            for name in spec.output_columns
+        ]
+    )
+
+
+# Files are read in chunks of this size and land in batches of at most this many rows,
+# so that memory does not grow with the file.
+CHUNK_BYTES = 1 << 24
+BATCH_ROWS = 100_000
+_BOM = b"\xef\xbb\xbf"
+# Where str.splitlines breaks a line (besides \r and \n) but a CSV reader does not: the
+# tolerant reader splits a UTF-8 file there, so a file holding one takes that reader.
+_SPLITLINES_BYTES = (b"\x0b", b"\x0c", b"\x1c", b"\x1d", b"\x1e")
+_SPLITLINES_CHARS = ("\x85", "\u2028", "\u2029")
+
+Sink = Callable[[pa.RecordBatch], None]
+
+
+def _chunks(path: Path, size: int = CHUNK_BYTES) -> Iterator[bytes]:
+    with path.open("rb") as file:
+        while chunk := file.read(size):
+            yield chunk
+
+
+# ---------------------------------------------------------------- the tolerant reader
+
+
+def _is_utf8(path: Path) -> bool:
+    decoder = codecs.getincrementaldecoder("utf-8")()
+    try:
+        for chunk in _chunks(path):
+            if not chunk.isascii() or decoder.getstate()[0]:
+                decoder.decode(chunk)
+        decoder.decode(b"", final=True)
+    except UnicodeDecodeError:
+        return False
+    return True
+
+
+def _split_lines(pieces: Iterable, split: Callable) -> Iterator:
+    """Lines (line ends kept) of text arriving in pieces: the last, maybe partial, line of
+    a piece is split again with the next piece, so the lines are those of the whole."""
+    carry = None
+    for piece in pieces:
+        lines = split(carry + piece if carry else piece)
+        carry = lines.pop() if lines else None
+        yield from lines
+    if carry:
+        yield carry
+
+
+def _without_bom(path: Path) -> Iterator[bytes]:
+    chunks = _chunks(path)
+    first = next(chunks, b"")
+    yield first[3:] if first.startswith(_BOM) else first
+    yield from chunks
+
+
+def _decoded_lines(path: Path, encodings: set[str]) -> Iterator[str]:
+    """The file's lines, decoded as the whole file in UTF-8 if it is valid UTF-8 (split
+    as str.splitlines splits), else line by line (bytes split at \\r and \\n, each line in
+    UTF-8, cp1252 or Latin-1); ``encodings`` collects the encodings used."""
+    if _is_utf8(path):
+        encodings.add("utf-8")
+        decoder = codecs.getincrementaldecoder("utf-8")()
+        text = (decoder.decode(chunk) for chunk in _without_bom(path))
+        yield from _split_lines(text, lambda t: t.splitlines(keepends=True))
+        return
+    for raw in _split_lines(_without_bom(path), lambda b: b.splitlines(keepends=True)):
+        text, encoding = decode_line(raw)
+        encodings.add(encoding)
+        yield text
+
+
+def _csv_records(lines: Iterable[str]) -> Iterator[tuple[int, list[str], list[str]]]:
+    """Yield (first line number, fields, lines of the record) for each non-blank CSV
+    record."""
+    pending: list[str] = []
+
+    def feed() -> Iterator[str]:
+        for line in lines:
+            pending.append(line)
+            yield line
+
+    reader = csv.reader(feed(), strict=False)
     line_after_previous = 1
     for fields in reader:
         first_line = line_after_previous
         line_after_previous = reader.line_num + 1
+        record_lines, pending = pending, []
         if not fields or all(field.strip() == "" for field in fields) and len(fields) <= 1:
             continue
-        text = "".join(lines[first_line - 1 : reader.line_num]).rstrip("\r\n")
-        yield first_line, fields, text
+        yield first_line, fields, record_lines
 
 
-def read_csv_file(spec: LandingSpec, path: Path, raw_dir: Path, out: _Columns) -> FileReport:
-    relative = path.relative_to(raw_dir).as_posix()
-    lines, encodings = decoded_lines(path.read_bytes())
-    report = FileReport(path=relative, encodings=tuple(sorted(encodings)))
-    records = _csv_records(lines)
+class _Batches:
+    """Column-wise buffers of one file's rows, handed to the sink every BATCH_ROWS rows."""
+
+    def __init__(self, spec: LandingSpec, sink: Sink) -> None:
+        self.schema = output_schema(spec)
+        self.sink = sink
+        self.data: dict[str, list] = {name: [] for name in spec.output_columns}
+        self.rows = 0
+
+    def flush(self) -> None:
+        if self.rows:
+            arrays = [pa.array(self.data[f.name], type=f.type) for f in self.schema]
+            self.sink(pa.RecordBatch.from_arrays(arrays, schema=self.schema))
+        for values in self.data.values():
+            values.clear()
+        self.rows = 0
+
+
+def read_csv_tolerant(
+    spec: LandingSpec, path: Path, relative: str, report: FileReport, sink: Sink
+) -> None:
+    """Every record through Python's csv module: never refuses a file."""
+    report.reader = "python"
+    encodings: set[str] = set()
+    records = _csv_records(_decoded_lines(path, encodings))
     first = next(records, None)
     if first is None:
-        return report
+        report.encodings = tuple(sorted(encodings or {"utf-8"}))
+        return
     _, header, _ = first
     contract, extra, missing_required, missing_optional = _header_layout(spec, header)
     report.missing_required, report.missing_optional = missing_required, missing_optional
@@ -239,9 +327,10 @@ def read_csv_file(spec: LandingSpec, path: Path, raw_dir: Path, out: _Columns) -
         if missing_required
         else None
     )
+    out = _Batches(spec, sink)
     data = out.data
     width = len(header)
-    for line, fields, text in records:
+    for line, fields, record_lines in records:
         report.records += 1
         error = file_error
         if error is None and len(fields) != width:
@@ -262,18 +351,233 @@ def read_csv_file(spec: LandingSpec, path: Path, raw_dir: Path, out: _Columns) -
             )
         )
         data["_load_error"].append(error)
-        data["_raw_record"].append(text if error else None)
-    return report
+        data["_raw_record"].append("".join(record_lines).rstrip("\r\n") if error else None)
+        out.rows += 1
+        if out.rows >= BATCH_ROWS:
+            out.flush()
+    out.flush()
+    report.encodings = tuple(sorted(encodings))
 
 
-def _sql_text(text: str) -> str:
-    return "'" + text.replace("'", "''") + "'"
+# ---------------------------------------------------------------------- the fast path
 
 
-def read_parquet_file(spec: LandingSpec, path: Path, raw_dir: Path) -> tuple[pa.Table, FileReport]:
+class Unproven(Exception):
+    """The fast path cannot prove that it took every record exactly as the tolerant
+    reader would: the file goes to the tolerant reader."""
+
+
+@dataclass
+class _Scan:
+    """What one pass over the bytes of a CSV file finds, independently of any CSV parser."""
+
+    header: list[str]
+    data_bytes: int  # bytes after the header line
+    lines: int  # physical lines after the header line
+    newline_bytes: int  # bytes of their line ends
+    quotes: int  # '"' after the header line
+    non_ascii: bool = False
+    encodings: tuple[str, ...] = field(default=("utf-8",))
+
+
+def _scan_csv(path: Path) -> _Scan:
+    """Count lines, line-end bytes and quotes; refuse what the fast path cannot prove:
+    not UTF-8, a lone carriage return, a quoted or blank header, a character at which
+    str.splitlines breaks a line."""
+    chunks = _chunks(path)
+    first = next(chunks, b"")
+    if first.startswith(_BOM):
+        first = first[3:]
+    end = first.find(b"\n")
+    if end < 0:
+        raise Unproven("no line end within the first 16 MB (or no record)")
+    header_line = first[: end + 1]
+    try:
+        header_text = header_line.decode("utf-8").removesuffix("\n").removesuffix("\r")
+    except UnicodeDecodeError as exc:
+        raise Unproven("the header is not UTF-8") from exc
+    if '"' in header_text or "\r" in header_text or not header_text.strip():
+        raise Unproven("the header is quoted, holds a carriage return or is blank")
+    if any(ch in header_text for ch in "\x0b\x0c\x1c\x1d\x1e" + "".join(_SPLITLINES_CHARS)):
+        raise Unproven("the header holds a line-breaking character")
+    decoder = codecs.getincrementaldecoder("utf-8")()
+    newlines = crs = crlfs = quotes = data_bytes = 0
+    non_ascii = False
+    previous_last = b""
+    last = b"\n"
+    for chunk in _prepend(first[end + 1 :], chunks):
+        if not chunk:
+            continue
+        data_bytes += len(chunk)
+        newlines += chunk.count(b"\n")
+        quotes += chunk.count(b'"')
+        cr = chunk.count(b"\r")
+        if cr:
+            crs += cr
+            crlfs += chunk.count(b"\r\n")
+        if previous_last == b"\r" and chunk[:1] == b"\n":
+            crlfs += 1
+        if any(chunk.find(b) >= 0 for b in _SPLITLINES_BYTES):
+            raise Unproven("a value holds a character at which str.splitlines breaks lines")
+        if not chunk.isascii() or decoder.getstate()[0]:
+            non_ascii = True
+            try:
+                text = decoder.decode(chunk)
+            except UnicodeDecodeError as exc:
+                raise Unproven("not UTF-8") from exc
+            if any(ch in text for ch in _SPLITLINES_CHARS):
+                raise Unproven("a value holds a character at which str.splitlines breaks lines")
+        previous_last = last = chunk[-1:]
+    try:
+        decoder.decode(b"", final=True)
+    except UnicodeDecodeError as exc:
+        raise Unproven("not UTF-8") from exc
+    if crs != crlfs:
+        raise Unproven("a carriage return that does not end a line")
+    lines = newlines + (0 if last == b"\n" else 1)
+    if lines == 0:
+        raise Unproven("no record")
+    return _Scan(
+        header=header_text.split(","),
+        data_bytes=data_bytes,
+        lines=lines,
+        newline_bytes=newlines + crs,
+        quotes=quotes,
+        non_ascii=non_ascii,
+    )
+
+
+def _prepend(first: bytes, rest: Iterator[bytes]) -> Iterator[bytes]:
+    yield first
+    yield from rest
+
+
+def _json_text(sql: str) -> str:
+    """The SQL of a JSON string body of a text value (as json.dumps writes it, for values
+    free of control characters but the tab)."""
+    return f"replace(replace(replace({sql}, '\\', '\\\\'), '\"', '\\\"'), chr(9), '\\t')"
+
+
+def _fast_query(
+    spec: LandingSpec,
+    path: Path,
+    relative: str,
+    width: int,
+    contract: dict[int, str],
+    extra: dict[int, str],
+    count_quotes: bool,
+) -> str:
+    """DuckDB's CSV reader on the file, strict, every field text exactly as written
+    (no trimming; an empty field is ''), plus the per-row figures the proof adds up."""
+    names = [f"c{i}" for i in range(width)]
+    columns = "{" + ", ".join(f"'{n}': 'VARCHAR'" for n in names) + "}"
+    by_column = {column: p for p, column in contract.items()}
+    values = [
+        f"coalesce(c{by_column[c]}, '') as {c}" if c in by_column else f"null::varchar as {c}"
+        for c in spec.columns
+    ]
+    if extra:
+        parts = ", ".join(
+            f"""case when c{p} <> '' then '"{key}": "' || {_json_text(f"c{p}")} || '"' end"""
+            for p, key in sorted(extra.items(), key=lambda item: item[1])
+        )
+        extras = f"nullif('{{' || concat_ws(', ', {parts}) || '}}', '{{}}')"
+        # A control character other than the tab would need json.dumps's escapes.
+        unproven = " or ".join(
+            f"coalesce(regexp_matches(c{p}, '[\\x00-\\x08\\x0a-\\x1f]'), false)" for p in extra
+        )
+    else:
+        extras, unproven = "null::varchar", "false"
+    nbytes = " + ".join(f"coalesce(strlen({n}), 0)" for n in names)
+    nquotes = (
+        " + ".join(f"coalesce(strlen({n}) - strlen(replace({n}, '\"', '')), 0)" for n in names)
+        if count_quotes
+        else "0"
+    )
+    return f"""
+        select
+            {_sql_text(relative)} as _source_file,
+            null::bigint as _source_line,
+            {_sql_text(path.stem)} as _file_stem,
+            {", ".join(values)},
+            {extras} as _extra_columns,
+            null::varchar as _load_error,
+            null::varchar as _raw_record,
+            ({nbytes})::bigint as _bytes,
+            ({nquotes})::bigint as _quotes,
+            ({unproven}) as _unproven
+        from read_csv(
+            {_sql_text(str(path))}, header = false, skip = 1, columns = {columns},
+            delim = ',', quote = '"', escape = '"', strict_mode = true,
+            null_padding = false, allow_quoted_nulls = false, ignore_errors = false,
+            auto_detect = false
+        )
+    """
+
+
+def read_csv_fast(
+    spec: LandingSpec, path: Path, relative: str, report: FileReport, sink: Sink
+) -> None:
+    """DuckDB's CSV reader, streamed in batches to ``sink``; raises :class:`Unproven`
+    (possibly after some batches) unless it proves that it took every record of the
+    file as the tolerant reader would.
+
+    The proof: every record starts on its own line (the records DuckDB returns equal the
+    physical lines after the header; a quoted line end, a blank line or a skipped record
+    would make them fewer, and no lone carriage return may make them more), each has the
+    header's field count (strict mode), and the bytes of the values, the commas, the line
+    ends and the quotes DuckDB took away add up to the file's size, so that nothing was
+    trimmed or dropped. A file whose values need what the fast path does not do (legacy
+    8-bit bytes, control characters in an extra column, a missing required column, which
+    rejects every record with its raw text) is refused before or while reading."""
+    scan = _scan_csv(path)
+    width = len(scan.header)
+    if width < 2:
+        raise Unproven("a single column (a blank line would be a record)")
+    contract, extra, missing_required, missing_optional = _header_layout(spec, scan.header)
+    if missing_required:
+        raise Unproven("lacks a required column (every record is rejected with its text)")
+    schema = output_schema(spec)
+    query = _fast_query(spec, path, relative, width, contract, extra, count_quotes=scan.quotes > 0)
+    rows = value_bytes = value_quotes = 0
+    try:
+        with duckdb.connect() as conn:
+            reader = conn.execute(query).to_arrow_reader(BATCH_ROWS)
+            for batch in reader:
+                n = batch.num_rows
+                if not n:
+                    continue
+                if pc.any(batch.column("_unproven")).as_py():
+                    raise Unproven("an extra column holds a control character")
+                value_bytes += pc.sum(batch.column("_bytes")).as_py()
+                value_quotes += pc.sum(batch.column("_quotes")).as_py()
+                lines = pa.array(np.arange(rows + 2, rows + 2 + n, dtype=np.int64))
+                columns = [batch.column(0), lines, *batch.columns[2 : len(schema)]]
+                sink(pa.RecordBatch.from_arrays(columns, schema=schema))
+                rows += n
+    except (duckdb.Error, pa.ArrowException, OSError) as exc:
+        # A CSV error met while streaming reaches Python through Arrow, as an OSError.
+        raise Unproven(f"DuckDB's strict reader refused it: {str(exc).splitlines()[0]}") from exc
+    if rows != scan.lines:
+        raise Unproven(f"{rows} records on {scan.lines} lines")
+    accounted = value_bytes + (width - 1) * rows + scan.newline_bytes + scan.quotes - value_quotes
+    if accounted != scan.data_bytes:
+        raise Unproven(f"{accounted} bytes accounted for, the file has {scan.data_bytes}")
+    report.reader = "duckdb"
+    report.records = rows
+    report.encodings = ("utf-8",)
+    report.missing_optional = missing_optional
+    report.extra_columns = tuple(extra.values())
+
+
+# ------------------------------------------------------------------------ Parquet
+
+
+def read_parquet_file(
+    spec: LandingSpec, path: Path, relative: str, report: FileReport, sink: Sink
+) -> None:
     """A Parquet export, read by DuckDB column-wise (no Python loop per row): typed
     values become text, extra columns JSON, and the row number stands for the line."""
-    relative = path.relative_to(raw_dir).as_posix()
     header = pq.read_schema(path).names
     contract, extra, missing_required, missing_optional = _header_layout(spec, header)
     by_column = {column: p for p, column in contract.items()}
@@ -314,17 +618,20 @@ def read_parquet_file(spec: LandingSpec, path: Path, raw_dir: Path) -> tuple[pa.
         from read_parquet({_sql_text(str(path))}, file_row_number = true)
         order by file_row_number
     """
+    schema = output_schema(spec)
     with duckdb.connect() as conn:
-        table = conn.execute(query).to_arrow_table()
-    report = FileReport(
-        path=relative,
-        records=table.num_rows,
-        encodings=("parquet",),
-        missing_required=missing_required,
-        missing_optional=missing_optional,
-        extra_columns=tuple(extra.values()),
-    )
-    return table, report
+        for batch in conn.execute(query).to_arrow_reader(BATCH_ROWS):
+            if batch.num_rows:
+                report.records += batch.num_rows
+                sink(pa.RecordBatch.from_arrays(batch.columns, schema=schema))
+    report.reader = "parquet"
+    report.encodings = ("parquet",)
+    report.missing_required = missing_required
+    report.missing_optional = missing_optional
+    report.extra_columns = tuple(extra.values())
+
+
+# ------------------------------------------------------------------------ per file
 
 
 def landing_files(raw_dir: Path, spec: LandingSpec) -> list[Path]:
@@ -338,21 +645,64 @@ def landing_files(raw_dir: Path, spec: LandingSpec) -> list[Path]:
     )
 
 
-def load_folder(
-    raw_dir: Path | str, source: str, files: Iterable[Path] | None = None
-) -> tuple[pa.Table, list[FileReport]]:
-    """Read the data files of one landing folder (all of them, or only ``files``) into
-    one all-text table."""
+def land_file(
+    spec: LandingSpec,
+    path: Path,
+    raw_dir: Path,
+    sink: Sink,
+    retract: Callable[[], None],
+    fast: bool = True,
+) -> FileReport:
+    """Hand the rows of one data file to ``sink`` in batches. A CSV file takes the fast
+    path; if that cannot prove its result, ``retract`` must take back whatever batches
+    it handed over, and the tolerant reader reads the file again."""
+    relative = path.relative_to(raw_dir).as_posix()
+    report = FileReport(path=relative)
+    if DATA_SUFFIXES[path.suffix.lower()] == "parquet":
+        read_parquet_file(spec, path, relative, report, sink)
+        return report
+    if fast:
+        try:
+            read_csv_fast(spec, path, relative, report, sink)
+            return report
+        except Unproven as exc:
+            retract()
+            report = FileReport(path=relative, fallback=str(exc))
+    read_csv_tolerant(spec, path, relative, report, sink)
+    return report
+
+
+def land_folder(
+    raw_dir: Path | str,
+    source: str,
+    sink: Sink,
+    retract: Callable[[str], None],
+    files: Iterable[Path] | None = None,
+    fast: bool = True,
+) -> list[FileReport]:
+    """Hand the rows of the data files of one landing folder (all of them, or only
+    ``files``) to ``sink``, file after file; ``retract(relative path)`` takes back a
+    file's batches when the fast path falls back."""
     spec = SPECS[source]
     raw_dir = Path(raw_dir)
-    csv_rows = _Columns(spec)
-    parquet_tables, reports = [], []
+    reports = []
     for path in landing_files(raw_dir, spec) if files is None else sorted(files):
-        if DATA_SUFFIXES[path.suffix.lower()] == "parquet":
-            table, report = read_parquet_file(spec, path, raw_dir)
-            parquet_tables.append(table)
-        else:
-            report = read_csv_file(spec, path, raw_dir, csv_rows)
-        reports.append(report)
-    tables = [csv_rows.table(), *(t.cast(csv_rows.table().schema) for t in parquet_tables)]
-    return pa.concat_tables(tables), reports
+        relative = path.relative_to(raw_dir).as_posix()
+        reports.append(
+            land_file(spec, path, raw_dir, sink, lambda r=relative: retract(r), fast=fast)
+        )
+    return reports
+
+
+def load_folder(
+    raw_dir: Path | str, source: str, files: Iterable[Path] | None = None, fast: bool = True
+) -> tuple[pa.Table, list[FileReport]]:
+    """Read the data files of one landing folder (all of them, or only ``files``) into
+    one all-text table (in memory: the dbt plugin streams with :func:`land_folder`)."""
+    batches: list[pa.RecordBatch] = []
+
+    def retract(relative: str) -> None:
+        batches[:] = [b for b in batches if b.column(0)[0].as_py() != relative]
+
+    reports = land_folder(raw_dir, source, batches.append, retract, files, fast=fast)
+    return pa.Table.from_batches(batches, schema=output_schema(SPECS[source])), reports

@@ -1,0 +1,157 @@
+"""The fast CSV path (DuckDB's reader plus a proof) lands exactly what the tolerant
+reader lands, and falls back to it, file by file, when it cannot prove that."""
+
+from __future__ import annotations
+
+import random
+import shutil
+import subprocess
+import sys
+
+import pytest
+from conftest import FIXTURES
+
+from uptake import landing
+from uptake.landing import SPECS, load_folder
+
+
+def both(raw_dir, source):
+    tolerant, _ = load_folder(raw_dir, source, fast=False)
+    fast, reports = load_folder(raw_dir, source)
+    assert fast.schema == tolerant.schema
+    assert fast.to_pylist() == tolerant.to_pylist()
+    return {r.path: r.reader for r in reports}
+
+
+@pytest.mark.parametrize("source", sorted(SPECS))
+def test_fast_path_equals_tolerant_reader_on_the_fixtures(source):
+    readers = both(FIXTURES, source)
+    # The clean files take the fast path; the quirky ones fall back.
+    expected = {
+        "share_view": {"share_view/ES.csv": "duckdb", "share_view/IS.csv": "python"},
+        "logins": {"logins/logins.csv": "duckdb"},
+        "page_events": {"page_events/page_events.csv": "duckdb"},
+        "users": {"users/users.csv": "python"},
+    }[source]
+    assert {path: readers[path] for path in expected} == expected
+
+
+@pytest.fixture(scope="module")
+def generated(tmp_path_factory):
+    out = tmp_path_factory.mktemp("generated")
+    subprocess.run(
+        [sys.executable, "-m", "uptake.cli", "generate", "--out", str(out), "--scale", "0.05"],
+        check=True,
+        capture_output=True,
+    )
+    return out
+
+
+# Planted in a copy of a generated logins file: (name, how the text changes, reader).
+PLANTED = [
+    ("clean", lambda t: t, "duckdb"),
+    ("crlf", lambda t: t.replace("\n", "\r\n"), "duckdb"),
+    ("bom", lambda t: "\ufeff" + t, "duckdb"),
+    ("no_final_newline", lambda t: t.rstrip("\n"), "duckdb"),
+    ("quoted_commas", lambda t: t.replace(",1\n", ',"1, ""x"" "\n', 50), "duckdb"),
+    ("quoted_newline", lambda t: t.replace(",1\n", ',"1\n2"\n', 1), "python"),
+    ("blank_lines", lambda t: t.replace("\n", "\n\n", 3), "python"),
+    ("ragged_row", lambda t: t.replace(",1\n", ",1,extra\n", 1), "python"),
+    ("short_row", lambda t: t.replace(",1\n", "\n", 1), "python"),
+    ("lone_cr", lambda t: t.replace(",1\n", ",1\r", 1), "python"),
+    ("form_feed", lambda t: t.replace(",1\n", ",1\x0c\n", 1), "python"),
+    ("line_separator", lambda t: t.replace(",1\n", ",1\u2028x\n", 1), "python"),
+    ("space_after_quote", lambda t: t.replace(",1\n", ',"1" \n', 1), "python"),
+    ("quote_inside_value", lambda t: t.replace(",1\n", ',1"x\n', 1), "duckdb"),
+    ("text_after_quote", lambda t: t.replace(",1\n", ',"1"x\n', 1), "python"),
+    # (earlier in the file, the tolerant reader would exceed csv's field size limit)
+    ("unclosed_quote", lambda t: t + '2014-05-01,"1,1\n', "python"),
+    ("extra_column", lambda t: t.replace(",visited\n", ",visited,note\n", 1), "python"),
+    ("trailing_column", lambda t: t.replace("\n", ",\n"), "duckdb"),
+    ("tab_in_extra", lambda t: t.replace("\n", ",a\tb\n"), "duckdb"),
+    ("control_in_extra", lambda t: t.replace("\n", ",a\x01b\n"), "python"),
+    ("missing_required", lambda t: t.replace("user_id", "uid", 1), "python"),
+]
+
+
+@pytest.mark.parametrize(("name", "plant", "reader"), PLANTED, ids=[p[0] for p in PLANTED])
+def test_planted_quirks_land_alike_and_unprovable_files_fall_back(
+    generated, tmp_path, name, plant, reader
+):
+    text = (generated / "logins" / "logins.csv").read_text(encoding="utf-8")
+    (tmp_path / "logins").mkdir()
+    (tmp_path / "logins" / f"{name}.csv").write_text(plant(text), encoding="utf-8", newline="")
+    readers = both(tmp_path, "logins")
+    assert readers == {f"logins/{name}.csv": reader}
+
+
+def test_legacy_8_bit_byte_falls_back(generated, tmp_path):
+    shutil.copytree(generated / "logins", tmp_path / "logins")
+    with (tmp_path / "logins" / "logins.csv").open("ab") as file:
+        file.write(b"2014-05-01 10:00:00,caf\xe9,1\n")
+    assert both(tmp_path, "logins") == {"logins/logins.csv": "python"}
+
+
+@pytest.mark.parametrize("source", sorted(SPECS))
+def test_fast_path_equals_tolerant_reader_on_generated_files(generated, source):
+    readers = both(generated, source)
+    assert "duckdb" in readers.values() or source == "users"  # users is Latin-1
+
+
+def test_unproven_file_after_batches_is_retracted(generated, tmp_path, monkeypatch):
+    """The proof fails only at the end (a quoted line end makes fewer records than
+    lines), after batches went out: they are taken back, so no row lands twice."""
+    monkeypatch.setattr(landing, "BATCH_ROWS", 100)
+    text = (generated / "logins" / "logins.csv").read_text(encoding="utf-8")
+    head, tail = text[: len(text) * 9 // 10], text[len(text) * 9 // 10 :]
+    (tmp_path / "logins").mkdir()
+    (tmp_path / "logins" / "a.csv").write_text(head + tail.replace(",1\n", ',"1\n"\n', 1))
+    fast, reports = load_folder(tmp_path, "logins")
+    assert reports[0].reader == "python" and "records on" in reports[0].fallback
+    tolerant, _ = load_folder(tmp_path, "logins", fast=False)
+    assert fast.to_pylist() == tolerant.to_pylist()
+
+
+def test_chunked_tolerant_reader_equals_whole_file_reading(monkeypatch):
+    """Lines split across chunks (a \\r\\n cut in two, a multi-byte character cut in
+    two) read as they do from one chunk."""
+    whole = {s: load_folder(FIXTURES, s, fast=False)[0] for s in SPECS}
+    monkeypatch.setattr(landing, "CHUNK_BYTES", 7)
+    monkeypatch.setattr(landing, "BATCH_ROWS", 2)
+    for source in SPECS:
+        assert load_folder(FIXTURES, source, fast=False)[0].equals(whole[source])
+        assert load_folder(FIXTURES, source)[0].equals(whole[source])
+
+
+TOKENS = ["a", "b", "1", " ", ",", '"', "é", "\t", "\r", "\n", "\x0c", "\u2028", "\x00", "€"]
+
+
+def random_csv(rng: random.Random) -> str:
+    header = rng.choice(["time_stamp,user_id,visited", "time_stamp,user_id,visited,", "x,ts"])
+    hostile = rng.random() < 0.3
+    width = header.count(",") + 1
+    rows = []
+    for _ in range(rng.randint(0, 8)):
+        fields = []
+        for _ in range(width + (hostile and rng.random() < 0.1)):
+            pool = TOKENS if hostile else TOKENS[:7]
+            value = "".join(rng.choice(pool) for _ in range(rng.randint(0, 4)))
+            if '"' in value or "," in value or rng.random() < 0.3:
+                value = '"' + value.replace('"', '""') + '"'
+            if hostile and rng.random() < 0.1:
+                value += rng.choice(['"', " ", "x"])
+            fields.append(value)
+        rows.append(",".join(fields))
+    newline = rng.choice(["\n", "\r\n"])
+    return header + newline + newline.join(rows) + rng.choice(["", newline])
+
+
+def test_random_csv_files_land_alike(tmp_path):
+    rng = random.Random(16)
+    (tmp_path / "logins").mkdir()
+    path = tmp_path / "logins" / "f.csv"
+    readers = []
+    for _ in range(300):
+        path.write_text(random_csv(rng), encoding="utf-8", newline="")
+        readers += both(tmp_path, "logins").values()
+    assert readers.count("duckdb") > 100  # the fast path was taken, and checked, often
