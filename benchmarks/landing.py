@@ -115,3 +115,83 @@ def append_held_back(landing: Path, held: Path, holdback: dict) -> list[str]:
             shutil.move(source, target)
             moved.append(target.relative_to(landing).as_posix())
     return moved
+
+
+# ------------------------------------------------------------- CSV landing speed
+# `python -m benchmarks.landing RAW_DIR [--tolerant]`: land each source's CSV files of
+# RAW_DIR once, each source in a child process of its own, batches handed to a sink that
+# drops them (so the figures are the reader's own: no warehouse write), and print
+# rows/s and the child's peak RSS per source.
+
+
+def _land_csv_child(raw_dir: str, source: str, fast: bool) -> None:
+    import resource
+    import time
+
+    from uptake.landing import SPECS, land_folder, landing_files
+
+    files = [p for p in landing_files(Path(raw_dir), SPECS[source]) if p.suffix == ".csv"]
+    landed: dict[str, int] = {}
+
+    def sink(batch) -> None:
+        file = batch.column(0)[0].as_py()
+        landed[file] = landed.get(file, 0) + batch.num_rows
+
+    def retract(relative: str) -> None:
+        landed.pop(relative, None)
+
+    start = time.perf_counter()
+    reports = land_folder(raw_dir, source, sink, retract, files, fast=fast)
+    seconds = time.perf_counter() - start
+    peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    readers = sorted({r.reader for r in reports})
+    rows = sum(landed.values())
+    size_mb = sum(p.stat().st_size for p in files) / 1e6
+    print(
+        json.dumps(
+            {
+                "source": source,
+                "reader": "fast" if fast else "tolerant",
+                "files": len(files),
+                "size_mb": round(size_mb, 1),
+                "rows": rows,
+                "seconds": round(seconds, 2),
+                "rows_per_s": round(rows / seconds) if seconds else None,
+                "peak_rss_mb": round(peak_mb),
+                "readers_used": readers,
+            }
+        )
+    )
+
+
+def csv_landing_speed(raw_dir: Path, fast: bool = True, sources=FOLDERS) -> list[dict]:
+    """Rows/s and peak RSS of landing each source's CSV files, one child process each."""
+    import subprocess
+    import sys
+
+    results = []
+    for source in sources:
+        out = subprocess.run(
+            [sys.executable, "-m", "benchmarks.landing", str(raw_dir), source]
+            + ([] if fast else ["--tolerant"]),
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout
+        results.append(json.loads(out.strip().splitlines()[-1]))
+    return results
+
+
+if __name__ == "__main__":
+    import argparse
+
+    parser = argparse.ArgumentParser(description="CSV landing speed per source")
+    parser.add_argument("raw_dir")
+    parser.add_argument("source", nargs="?", help="one source, in this process")
+    parser.add_argument("--tolerant", action="store_true", help="the tolerant reader only")
+    args = parser.parse_args()
+    if args.source:
+        _land_csv_child(args.raw_dir, args.source, fast=not args.tolerant)
+    else:
+        for result in csv_landing_speed(Path(args.raw_dir), fast=not args.tolerant):
+            print(json.dumps(result))
