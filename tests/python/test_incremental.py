@@ -37,7 +37,7 @@ COMPARED = {
     ],
     "intermediate": [
         "int_user_days_aggregated",
-        "int_user_day_windows_computed",
+        "int_user_window_spans_computed",
         "int_user_weeks_aggregated",
     ],
     "marts": [
@@ -176,7 +176,7 @@ def test_data_tests_pass_without_full_refresh(replayed):
     assert result.returncode == 0, result.stdout[-5000:]
     assert "assert_day_windows_cover_every_user" in result.stdout
     assert "unique_combination_fct_user_day_windows" in result.stdout
-    assert "unique_combination_int_user_day_windows_computed" in result.stdout
+    assert "unique_combination_int_user_window_spans_computed" in result.stdout
 
 
 @pytest.mark.parametrize(

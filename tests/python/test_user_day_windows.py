@@ -1,7 +1,8 @@
 """The user-day spine marts against a plain Python restatement: every row of
-fct_user_day_windows, fct_user_weeks and rpt_daily_active_users recomputed, with loops,
-dicts and sorted lists, from nothing but the active days of int_user_days_aggregated and
-the ends of the data in int_user_type_data_ends_computed."""
+fct_user_day_windows (and of the spans it expands), fct_user_weeks and
+rpt_daily_active_users recomputed, with loops, dicts and sorted lists, from nothing but
+the active days of int_user_days_aggregated and the ends of the data in
+int_user_type_data_ends_computed."""
 
 from __future__ import annotations
 
@@ -104,6 +105,35 @@ def test_user_day_windows_match_a_plain_count(sample_db, users, expected_windows
     assert any(row[3] == 7 for row in values) and any(row[4] > 7 for row in values)
     reach = (TRAILING_WINDOW_DAYS - 1) * DAY
     assert any(user["last"] < user["active"][-1] + reach for user in users)
+
+
+def test_window_spans_are_the_maximal_runs_of_equal_days(sample_db, users, expected_windows):
+    # The stored spans: each user's days cut wherever a value changes, and nowhere else.
+    expected = {}
+    for user in users:
+        start, values = None, None
+        day = user["first"]
+        while day <= user["last"]:
+            _, is_active, _, trailing_7d, trailing_28d = expected_windows[user["user_key"], day]
+            if (is_active, trailing_7d, trailing_28d) != values:
+                start, values = day, (is_active, trailing_7d, trailing_28d)
+            expected[user["user_key"], start] = (
+                user["user_type"],
+                user["first"],
+                day,
+                *values,
+            )
+            day += DAY
+    actual = query(
+        sample_db,
+        "select user_key, valid_from_date, user_type, first_active_date, valid_to_date, "
+        "is_active, active_days_trailing_7d, active_days_trailing_28d "
+        "from intermediate.int_user_window_spans_computed",
+    )
+    assert_same_rows(keyed(actual, 2), expected)
+    # The point of spans: far fewer rows than days, and runs of active days do merge.
+    assert len(expected) * 2 < len(expected_windows)
+    assert any(row[3] and row[2] > start for (_, start), row in expected.items())
 
 
 def test_user_weeks_match_a_plain_count(sample_db, users):
