@@ -2,7 +2,8 @@
     One row per user of every type: the user's spine, the days the daily and weekly
     facts cover, from the first active day to trailing_window_days - 1 days after the
     last (never past the end of the data of the user's type). Read by
-    fct_user_day_windows and fct_user_weeks, so the user days are grouped once per run.
+    int_user_window_spans_computed and int_user_weeks_aggregated, so the user days are
+    grouped once per run.
 #}
 
 with
