@@ -376,6 +376,11 @@ class _Scan:
     lines: int  # physical lines after the header line
     newline_bytes: int  # bytes of their line ends
     quotes: int  # '"' after the header line
+    # Whether a value may need json.dumps's escapes (a '\\', '"' or tab after the header
+    # line) and whether one may hold another control character (a quote, which may enclose
+    # a line end, or a control byte other than the tab and the line ends).
+    may_need_escapes: bool = True
+    may_hold_controls: bool = True
     non_ascii: bool = False
     encodings: tuple[str, ...] = field(default=("utf-8",))
 
@@ -401,7 +406,8 @@ def _scan_csv(path: Path) -> _Scan:
     if any(ch in header_text for ch in "\x0b\x0c\x1c\x1d\x1e" + "".join(_SPLITLINES_CHARS)):
         raise Unproven("the header holds a line-breaking character")
     decoder = codecs.getincrementaldecoder("utf-8")()
-    newlines = crs = crlfs = quotes = data_bytes = 0
+    newlines = crs = crlfs = quotes = data_bytes = tabs = other_controls = 0
+    backslashes = False
     non_ascii = False
     previous_last = b""
     last = b"\n"
@@ -409,16 +415,25 @@ def _scan_csv(path: Path) -> _Scan:
         if not chunk:
             continue
         data_bytes += len(chunk)
-        newlines += chunk.count(b"\n")
+        chunk_newlines = chunk.count(b"\n")
+        newlines += chunk_newlines
         quotes += chunk.count(b'"')
+        backslashes = backslashes or chunk.find(b"\\") >= 0
         cr = chunk.count(b"\r")
         if cr:
             crs += cr
             crlfs += chunk.count(b"\r\n")
         if previous_last == b"\r" and chunk[:1] == b"\n":
             crlfs += 1
-        if any(chunk.find(b) >= 0 for b in _SPLITLINES_BYTES):
-            raise Unproven("a value holds a character at which str.splitlines breaks lines")
+        # Control bytes but the line ends: usually none, which spares the searches below.
+        controls = int(np.count_nonzero(np.frombuffer(chunk, dtype=np.uint8) < 0x20))
+        controls -= chunk_newlines + cr
+        if controls:
+            chunk_tabs = chunk.count(b"\t")
+            tabs += chunk_tabs
+            other_controls += controls - chunk_tabs
+            if any(chunk.find(b) >= 0 for b in _SPLITLINES_BYTES):
+                raise Unproven("a value holds a character at which str.splitlines breaks lines")
         if not chunk.isascii() or decoder.getstate()[0]:
             non_ascii = True
             try:
@@ -443,6 +458,8 @@ def _scan_csv(path: Path) -> _Scan:
         lines=lines,
         newline_bytes=newlines + crs,
         quotes=quotes,
+        may_need_escapes=bool(quotes or backslashes or tabs),
+        may_hold_controls=bool(quotes or other_controls),
         non_ascii=non_ascii,
     )
 
@@ -452,60 +469,62 @@ def _prepend(first: bytes, rest: Iterator[bytes]) -> Iterator[bytes]:
     yield from rest
 
 
-def _json_text(sql: str) -> str:
+def _json_text(sql: str, escape: bool) -> str:
     """The SQL of a JSON string body of a text value (as json.dumps writes it, for values
-    free of control characters but the tab)."""
+    free of control characters but the tab); ``escape=False`` when no value of the file
+    holds a '\\', '"' or tab, so that the body is the value itself."""
+    if not escape:
+        return sql
     return f"replace(replace(replace({sql}, '\\', '\\\\'), '\"', '\\\"'), chr(9), '\\t')"
 
 
 def _fast_query(
     spec: LandingSpec,
     path: Path,
-    relative: str,
     width: int,
     contract: dict[int, str],
     extra: dict[int, str],
-    count_quotes: bool,
+    scan: _Scan,
 ) -> str:
     """DuckDB's CSV reader on the file, strict, every field text exactly as written
-    (no trimming; an empty field is ''), plus the per-row figures the proof adds up."""
+    (no trimming; an empty field is ''): the contract columns the header names, the extra
+    columns' JSON, and the per-row figures of the proof that Arrow cannot take from the
+    columns themselves (the bytes of the extra columns, the quotes of every column). The
+    other output columns (constants and nulls) are added in Arrow."""
     names = [f"c{i}" for i in range(width)]
     columns = "{" + ", ".join(f"'{n}': 'VARCHAR'" for n in names) + "}"
     by_column = {column: p for p, column in contract.items()}
-    values = [
-        f"coalesce(c{by_column[c]}, '') as {c}" if c in by_column else f"null::varchar as {c}"
-        for c in spec.columns
-    ]
+    select = [f"coalesce(c{by_column[c]}, '') as {c}" for c in spec.columns if c in by_column]
     if extra:
-        parts = ", ".join(
-            f"""case when c{p} <> '' then '"{key}": "' || {_json_text(f"c{p}")} || '"' end"""
-            for p, key in sorted(extra.items(), key=lambda item: item[1])
+        ordered = sorted(extra.items(), key=lambda item: item[1])
+        pairs = [
+            (f"c{p}", f"""'"{key}": "' || {_json_text(f"c{p}", scan.may_need_escapes)}""")
+            for p, key in ordered
+        ]
+        if len(pairs) == 1:
+            ((value, pair),) = pairs
+            extras = f"""case when {value} <> '' then '{{' || {pair} || '"}}' end"""
+        else:
+            parts = ", ".join(
+                f"""case when {v} <> '' then {pair} || '"' end""" for v, pair in pairs
+            )
+            extras = f"nullif('{{' || concat_ws(', ', {parts}) || '}}', '{{}}')"
+        select.append(f"{extras} as _extra_columns")
+        extra_bytes = " + ".join(f"coalesce(strlen(c{p}), 0)" for p in extra)
+        select.append(f"({extra_bytes})::bigint as _extra_bytes")
+        if scan.may_hold_controls:
+            # A control character other than the tab would need json.dumps's escapes.
+            unproven = " or ".join(
+                f"coalesce(regexp_matches(c{p}, '[\\x00-\\x08\\x0a-\\x1f]'), false)" for p in extra
+            )
+            select.append(f"({unproven}) as _unproven")
+    if scan.quotes:
+        nquotes = " + ".join(
+            f"coalesce(strlen({n}) - strlen(replace({n}, '\"', '')), 0)" for n in names
         )
-        extras = f"nullif('{{' || concat_ws(', ', {parts}) || '}}', '{{}}')"
-        # A control character other than the tab would need json.dumps's escapes.
-        unproven = " or ".join(
-            f"coalesce(regexp_matches(c{p}, '[\\x00-\\x08\\x0a-\\x1f]'), false)" for p in extra
-        )
-    else:
-        extras, unproven = "null::varchar", "false"
-    nbytes = " + ".join(f"coalesce(strlen({n}), 0)" for n in names)
-    nquotes = (
-        " + ".join(f"coalesce(strlen({n}) - strlen(replace({n}, '\"', '')), 0)" for n in names)
-        if count_quotes
-        else "0"
-    )
+        select.append(f"({nquotes})::bigint as _quotes")
     return f"""
-        select
-            {_sql_text(relative)} as _source_file,
-            null::bigint as _source_line,
-            {_sql_text(path.stem)} as _file_stem,
-            {", ".join(values)},
-            {extras} as _extra_columns,
-            null::varchar as _load_error,
-            null::varchar as _raw_record,
-            ({nbytes})::bigint as _bytes,
-            ({nquotes})::bigint as _quotes,
-            ({unproven}) as _unproven
+        select {", ".join(select) or "1 as _none"}
         from read_csv(
             {_sql_text(str(path))}, header = false, skip = 1, columns = {columns},
             delim = ',', quote = '"', escape = '"', strict_mode = true,
@@ -513,6 +532,11 @@ def _fast_query(
             auto_detect = false
         )
     """
+
+
+def _text_bytes(array: pa.Array) -> int:
+    """The bytes of the values of a text column (its nulls count none)."""
+    return pc.sum(pc.binary_length(array)).as_py() or 0
 
 
 def read_csv_fast(
@@ -538,7 +562,8 @@ def read_csv_fast(
     if missing_required:
         raise Unproven("lacks a required column (every record is rejected with its text)")
     schema = output_schema(spec)
-    query = _fast_query(spec, path, relative, width, contract, extra, count_quotes=scan.quotes > 0)
+    query = _fast_query(spec, path, width, contract, extra, scan)
+    present = set(contract.values())
     rows = value_bytes = value_quotes = 0
     try:
         with duckdb.connect() as conn:
@@ -547,12 +572,28 @@ def read_csv_fast(
                 n = batch.num_rows
                 if not n:
                     continue
-                if pc.any(batch.column("_unproven")).as_py():
+                names = batch.schema.names
+                if "_unproven" in names and pc.any(batch.column("_unproven")).as_py():
                     raise Unproven("an extra column holds a control character")
-                value_bytes += pc.sum(batch.column("_bytes")).as_py()
-                value_quotes += pc.sum(batch.column("_quotes")).as_py()
-                lines = pa.array(np.arange(rows + 2, rows + 2 + n, dtype=np.int64))
-                columns = [batch.column(0), lines, *batch.columns[2 : len(schema)]]
+                if "_extra_bytes" in names:
+                    value_bytes += pc.sum(batch.column("_extra_bytes")).as_py()
+                if "_quotes" in names:
+                    value_quotes += pc.sum(batch.column("_quotes")).as_py()
+                nulls = pa.nulls(n, pa.string())
+                columns = [
+                    pa.repeat(pa.scalar(relative, pa.string()), n),
+                    pa.array(np.arange(rows + 2, rows + 2 + n, dtype=np.int64)),
+                    pa.repeat(pa.scalar(path.stem, pa.string()), n),
+                ]
+                for column in spec.columns:
+                    if column in present:
+                        values = batch.column(column)
+                        value_bytes += _text_bytes(values)
+                        columns.append(values)
+                    else:
+                        columns.append(nulls)
+                columns.append(batch.column("_extra_columns") if extra else nulls)
+                columns += [nulls, nulls]
                 sink(pa.RecordBatch.from_arrays(columns, schema=schema))
                 rows += n
     except (duckdb.Error, pa.ArrowException, OSError) as exc:

@@ -85,6 +85,41 @@ def test_planted_quirks_land_alike_and_unprovable_files_fall_back(
     assert readers == {f"logins/{name}.csv": reader}
 
 
+# Planted in a copy of a generated page events file, whose leading index column is an
+# extra column (its JSON is built in SQL): the plain JSON (no value of the file needs
+# json.dumps's escapes), each byte that calls for the escaped JSON, and what refuses it.
+PLANTED_EXTRAS = [
+    ("clean", lambda t: t, "duckdb"),
+    ("empty_index", lambda t: t.replace("\n5,", "\n,", 1), "duckdb"),
+    ("backslash_in_index", lambda t: t.replace("\n5,", "\n5\\x\\,", 1), "duckdb"),
+    ("quote_in_index", lambda t: t.replace("\n5,", '\n"5""x",', 1), "duckdb"),
+    ("tab_in_index", lambda t: t.replace("\n5,", "\n5\tx,", 1), "duckdb"),
+    ("backslash_in_page", lambda t: t.replace("\n", "\\\n", 3), "duckdb"),
+    ("control_in_page", lambda t: t.replace("\n", "\x01\n", 3), "duckdb"),
+    ("control_in_index", lambda t: t.replace("\n5,", "\n5\x01,", 1), "python"),
+    ("quoted_cr_lf_in_index", lambda t: t.replace("\n5,", '\n"5\r\n",', 1), "python"),
+    ("two_extras", lambda t: t.replace("\n", ",x\n"), "duckdb"),
+    (
+        "two_extras_escaped",
+        lambda t: t.replace("\n", ',"a\\""b"\n').replace(',"a\\""b"', ",note", 1),
+        "duckdb",
+    ),
+    ("two_extras_one_empty", lambda t: t.replace("\n", ",\n"), "duckdb"),
+]
+
+
+@pytest.mark.parametrize(
+    ("name", "plant", "reader"), PLANTED_EXTRAS, ids=[p[0] for p in PLANTED_EXTRAS]
+)
+def test_extra_column_json_lands_alike(generated, tmp_path, monkeypatch, name, plant, reader):
+    monkeypatch.setattr(landing, "BATCH_ROWS", 1000)
+    text = (generated / "page_events" / "page_events.csv").read_text(encoding="utf-8")
+    (tmp_path / "page_events").mkdir()
+    path = tmp_path / "page_events" / f"{name}.csv"
+    path.write_text(plant(text), encoding="utf-8", newline="")
+    assert both(tmp_path, "page_events") == {f"page_events/{name}.csv": reader}
+
+
 def test_legacy_8_bit_byte_falls_back(generated, tmp_path):
     shutil.copytree(generated / "logins", tmp_path / "logins")
     with (tmp_path / "logins" / "logins.csv").open("ab") as file:
@@ -123,7 +158,7 @@ def test_chunked_tolerant_reader_equals_whole_file_reading(monkeypatch):
         assert load_folder(FIXTURES, source)[0].equals(whole[source])
 
 
-TOKENS = ["a", "b", "1", " ", ",", '"', "é", "\t", "\r", "\n", "\x0c", "\u2028", "\x00", "€"]
+TOKENS = ["a", "b", "1", " ", ",", '"', "é", "\t", "\r", "\n", "\x0c", "\u2028", "\x00", "€", "\\"]
 
 
 def random_csv(rng: random.Random) -> str:
