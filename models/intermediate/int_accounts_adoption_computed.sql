@@ -4,6 +4,11 @@
     days" (defaults 3 and 7: the third day at most six days after the first).
     adopted_on is the first day on which the rule holds. Only days on or after the
     signup day count; logins dated before signup are counted apart.
+
+    One window pass and one aggregation: the lead runs over all of an account's days,
+    before the join to its signup day. Days before signup sort before every day on or
+    after it, so the lead from a day on or after signup only reaches days on or after
+    signup: the same day as a lead over the counted days alone.
 #}
 
 {% if var('adoption_min_days') < 1 or var('adoption_window_days') < 1 %}
@@ -29,23 +34,6 @@ account_days as (
     where user_type = 'account'
 ),
 
-days_from_signup as (
-    select
-        account_days.user_id,
-        account_days.activity_date,
-        account_days.activity_date >= users.signup_date as is_on_or_after_signup
-    from account_days
-    inner join users on account_days.user_id = users.user_id
-),
-
-counted_days as (
-    select
-        user_id,
-        activity_date
-    from days_from_signup
-    where is_on_or_after_signup
-),
-
 nth_day_ahead as (
     select
         user_id,
@@ -53,44 +41,57 @@ nth_day_ahead as (
         lead(activity_date, {{ var('adoption_min_days') - 1 }}) over (
             partition by user_id order by activity_date
         ) as nth_active_date
-    from counted_days
+    from account_days
 ),
 
-first_adoption as (
+adoption as (
     select
-        user_id,
-        min(nth_active_date) as adopted_on
-    from nth_day_ahead
-    where
-        {{ dbt.datediff('activity_date', 'nth_active_date', 'day') }}
-        < {{ var('adoption_window_days') }}
-    group by 1
-),
-
-activity as (
-    select
-        user_id,
-        min(case when is_on_or_after_signup then activity_date end) as first_active_date,
-        max(case when is_on_or_after_signup then activity_date end) as last_active_date,
-        count(case when is_on_or_after_signup then 1 end) as active_days,
-        count(case when not is_on_or_after_signup then 1 end) as active_days_before_signup
-    from days_from_signup
-    group by 1
+        users.user_id,
+        users.signup_date,
+        min(
+            case
+                when
+                    nth_day_ahead.activity_date >= users.signup_date
+                    and {{ dbt.datediff(
+                        'nth_day_ahead.activity_date', 'nth_day_ahead.nth_active_date', 'day'
+                    ) }} < {{ var('adoption_window_days') }}
+                    then nth_day_ahead.nth_active_date
+            end
+        ) as adopted_on,
+        min(
+            case
+                when nth_day_ahead.activity_date >= users.signup_date
+                    then nth_day_ahead.activity_date
+            end
+        ) as first_active_date,
+        max(
+            case
+                when nth_day_ahead.activity_date >= users.signup_date
+                    then nth_day_ahead.activity_date
+            end
+        ) as last_active_date,
+        count(
+            case when nth_day_ahead.activity_date >= users.signup_date then 1 end
+        ) as active_days,
+        count(
+            case when nth_day_ahead.activity_date < users.signup_date then 1 end
+        ) as active_days_before_signup
+    from users
+    left join nth_day_ahead on users.user_id = nth_day_ahead.user_id
+    group by 1, 2
 ),
 
 final as (
     select
-        users.user_id,
-        users.signup_date,
-        first_adoption.adopted_on is not null as is_adopted,
-        first_adoption.adopted_on,
-        activity.first_active_date,
-        activity.last_active_date,
-        coalesce(activity.active_days, 0) as active_days,
-        coalesce(activity.active_days_before_signup, 0) as active_days_before_signup
-    from users
-    left join first_adoption on users.user_id = first_adoption.user_id
-    left join activity on users.user_id = activity.user_id
+        user_id,
+        signup_date,
+        adopted_on is not null as is_adopted,
+        adopted_on,
+        first_active_date,
+        last_active_date,
+        active_days,
+        active_days_before_signup
+    from adoption
 )
 
 select * from final
