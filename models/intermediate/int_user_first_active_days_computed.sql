@@ -74,8 +74,11 @@ export_starts as (
     group by 1, 2
 ),
 
+{# the user type as a column, so the join below is on equal keys only (a constant in
+   a left join's condition makes DuckDB compare every pair of rows) #}
 signups as (
     select
+        'account' as user_type,
         cast(user_id as {{ dbt.type_string() }}) as user_id,
         signup_date
     from accounts
@@ -104,7 +107,7 @@ final as (
             and coalesce(firsts.customer_code, '') = export_starts.export_key
     left join signups
         on
-            firsts.user_type = 'account'
+            firsts.user_type = signups.user_type
             and firsts.user_id = signups.user_id
 )
 

@@ -98,9 +98,11 @@ final as (
         on known_users.user_key = active_users.user_key
     left join spines
         on known_users.user_key = spines.user_key
+    -- on equal keys only: a constant in a left join's condition makes DuckDB compare
+    -- every pair of rows
     left join accounts
         on
-            known_users.user_type = 'account'
+            known_users.user_type = accounts.user_type
             and known_users.user_id = accounts.user_id
 )
 
