@@ -14,7 +14,18 @@ Steps, each a child process measured for wall time and peak memory
    builds it (``dbt run --select int_accounts_adoption_computed``, timed by dbt),
    vectorised pandas on every account and the per-user rolling way on a slice of
    accounts (with vectorised pandas repeated on that slice). The results must agree
-   account by account.
+   account by account;
+6. the same data written as CSV (``uptake generate --format csv``) and landed by the
+   project's own landing (a ``dbt run`` whose on-run-start hook lands every folder into a
+   fresh DuckDB file), then each source's CSV reader alone
+   (:func:`benchmarks.landing.csv_landing_speed`); ``--no-csv`` skips this step;
+7. the analyst's loop on the sample data (``uptake generate`` with its defaults, as
+   ``scripts/build.sh`` makes it): ``dbt build`` into a fresh DuckDB file with a fresh
+   target folder (a full parse, as after install), then ``dbt build --select`` one mart.
+
+With ``--sizes`` (default ``0.1,0.3,1``), steps 1 to 4 run first at each smaller size (a
+fraction of the scales), so that the report shows how time and memory grow with the
+events (a table, and a PNG chart: :mod:`benchmarks.chart`).
 
 The report goes to BENCHMARKS.md (:mod:`benchmarks.report`); raw figures to
 ``<out>/benchmark.json``. Not part of the test suite.
@@ -50,6 +61,11 @@ DEFAULT_OUTPUT = Path("BENCHMARKS.md")
 DEFAULT_ACCOUNTS_SCALE = 83.34
 DEFAULT_EVENTS_SCALE = 248.0
 DEFAULT_ROLLING_USERS = 20_000
+DEFAULT_SIZES = "0.1,0.3,1"
+DEFAULT_CHART = Path("docs/benchmark-scaling.png")
+# The mart an analyst rebuilds on its own in the loop of step 7.
+ANALYST_MART = "fct_adoption"
+ON_RUN_START = "operation.uptake.uptake-on-run-start-0"
 
 
 # ----------------------------------------------------------------------------- the machine
@@ -136,10 +152,39 @@ def _node_summary(run_results: Path) -> dict:
     return {"elapsed_s": elapsed, "nodes": counts}
 
 
+def by_materialization(run_results: Path, manifest: Path) -> dict:
+    """Node seconds of a build by kind: models by materialization (table = rebuilt whole,
+    incremental, view), Python or SQL, and the data tests; each model's seconds too."""
+    try:
+        nodes = json.loads(manifest.read_text(encoding="utf-8"))["nodes"]
+    except (OSError, ValueError, KeyError):
+        return {}
+    kinds: dict[str, dict] = {}
+    for r in _run_results(run_results):
+        node = nodes.get(r.get("unique_id", ""), {})
+        seconds = float(r.get("execution_time") or 0)
+        if node.get("resource_type") == "model":
+            kind = f"{node.get('language', 'sql')} {node['config'].get('materialized')}"
+        else:
+            kind = node.get("resource_type") or r.get("unique_id", "?").split(".")[0]
+        entry = kinds.setdefault(kind, {"seconds": 0.0, "nodes": 0, "models": {}})
+        entry["seconds"] = round(entry["seconds"] + seconds, 2)
+        entry["nodes"] += 1
+        if node.get("resource_type") == "model":
+            entry["models"][node["name"]] = round(seconds, 2)
+    return kinds
+
+
 def node_seconds(run_results: Path, model: str) -> float | None:
     """A model's ``execution_time`` in a run_results.json (None unless it succeeded)."""
+    return unique_id_seconds(run_results, f"model.uptake.{model}")
+
+
+def unique_id_seconds(run_results: Path, unique_id: str) -> float | None:
+    """A node's ``execution_time`` (a model, or the on-run-start hook) in a
+    run_results.json; None unless it succeeded."""
     for r in _run_results(run_results):
-        if r.get("unique_id") == f"model.uptake.{model}" and r.get("status") == "success":
+        if r.get("unique_id") == unique_id and r.get("status") == "success":
             return float(r["execution_time"])
     return None
 
@@ -202,11 +247,12 @@ class Run:
         flags = ["--target-path", str(self.dbt_target), "--log-path", str(self.logs / "dbt")]
         return [dbt_executable(), *args, *flags]
 
-    def step(self, name: str, cmd: list[str]) -> Measurement:
-        """Run one child process, log its output, record and print its figures."""
+    def step(self, name: str, cmd: list[str], env: dict | None = None) -> Measurement:
+        """Run one child process, log its output, record and print its figures. ``env``
+        overrides variables of :meth:`env` (another landing or DuckDB file)."""
         print(f"benchmark: {name} ...", flush=True)
         log = self.logs / (re.sub(r"[^a-z0-9]+", "_", name.lower()).strip("_") + ".log")
-        m = measure(cmd, env=self.env(), cwd=ROOT, log=log)
+        m = measure(cmd, env={**self.env(), **(env or {})}, cwd=ROOT, log=log)
         self.results["steps"][name] = {
             "wall_s": m.wall_s,
             "peak_rss_gb": m.peak_rss_gb,
@@ -224,22 +270,23 @@ class Run:
         (self.out / "benchmark.json").write_text(text, encoding="utf-8")
 
 
+def generate_command(run: Run, seed: int, out: Path, fmt: str) -> list[str]:
+    """``uptake generate`` at the run's scales."""
+    return [
+        sys.executable, "-m", "uptake.cli", "generate", "--out", str(out), "--seed", str(seed),
+        "--format", fmt, "--scale", str(run.accounts_scale),
+        "--accounts-scale", str(run.accounts_scale), "--events-scale", str(run.events_scale),
+    ]  # fmt: skip
+
+
 def generate(run: Run, args: argparse.Namespace) -> None:
     """Step 1: the landing data (or, with --skip-generate, that of an earlier run)."""
-    if args.skip_generate:
-        if not (run.generated / "GENERATOR.json").is_file():
-            raise FileNotFoundError(f"--skip-generate: no generated data in {run.generated}")
+    if args.skip_generate and (run.generated / "GENERATOR.json").is_file():
+        print(f"benchmark: reusing the data in {run.generated}", flush=True)
+    elif args.skip_generate:
+        raise FileNotFoundError(f"--skip-generate: no generated data in {run.generated}")
     else:
-        scale = args.scale if args.scale is not None else run.accounts_scale
-        m = run.step(
-            "generate",
-            [
-                sys.executable, "-m", "uptake.cli", "generate", "--out", str(run.generated),
-                "--seed", str(args.seed), "--format", "parquet", "--scale", str(scale),
-                "--accounts-scale", str(run.accounts_scale),
-                "--events-scale", str(run.events_scale),
-            ],
-        )  # fmt: skip
+        m = run.step("generate", generate_command(run, args.seed, run.generated, "parquet"))
         if m.returncode:
             raise RuntimeError(f"generation failed; see {run.logs}")
     manifest = json.loads((run.generated / "GENERATOR.json").read_text(encoding="utf-8"))
@@ -289,6 +336,9 @@ def builds(run: Run) -> tuple[Measurement, Measurement]:
             ("incremental", run.out / "run_results_incremental.json"),
         )
     }
+    run.results["dbt"]["incremental"]["by_materialization"] = by_materialization(
+        run.out / "run_results_incremental.json", run.dbt_target / "manifest.json"
+    )
     return full, incremental
 
 
@@ -357,6 +407,167 @@ def adoption_three_ways(run: Run, rolling_users: int) -> None:
     run.results["agreement"] = adoption.compare_results(run.work, names, "sql")
 
 
+def scaled_builds(main_run: Run, args: argparse.Namespace, size: float) -> dict:
+    """Steps 1 to 4 at ``size`` times the main run's scales, in ``<out>/size-<size>``; the
+    steps go into the main run's table prefixed with the size. The DuckDB file and the
+    landing copies are removed afterwards (the generated data stays for --skip-generate)."""
+    run = Run(
+        main_run.out / f"size-{size:g}",
+        round(main_run.accounts_scale * size, 4),
+        round(main_run.events_scale * size, 4),
+    )
+    for path in (run.out, run.logs):
+        path.mkdir(parents=True, exist_ok=True)
+    run.results = {"steps": {}}
+    try:
+        generate(run, args)
+        hold_back(run)
+        full, incremental = builds(run)
+    finally:
+        for name, step in run.results["steps"].items():
+            main_run.results["steps"][f"[{size:g}×] {name}"] = step
+        main_run.save()
+    point = scaling_point(run, size, full, incremental)
+    for path in (run.db, run.landing, run.held):
+        if path.is_dir():
+            shutil.rmtree(path)
+        elif path.exists():
+            path.unlink()
+    return point
+
+
+def scaling_point(run: Run, size: float, full: Measurement, incremental: Measurement) -> dict:
+    """One row of the table of how cost grows: the data and both builds."""
+    rows = run.results["generator"]["rows"]
+    return {
+        "size": size,
+        "accounts": rows.get("users", 0),
+        "events": sum(rows.get(k, 0) for k in ("logins", "page_events", "share_view")),
+        "full_s": full.wall_s,
+        "full_gb": full.peak_rss_gb,
+        "full_rc": full.returncode,
+        "incremental_s": incremental.wall_s,
+        "incremental_gb": incremental.peak_rss_gb,
+        "incremental_rc": incremental.returncode,
+        "landing_s": unique_id_seconds(run.out / "run_results_full.json", ON_RUN_START),
+    }
+
+
+def raw_counts(db: Path) -> dict:
+    """Rows of each raw table of a DuckDB file (the landing's output)."""
+    import duckdb
+
+    tables = {"users": "users", "logins": "logins", "page_events": "page_events"}
+    tables["share_view"] = "activities"
+    with duckdb.connect(str(db), read_only=True) as conn:
+        return {
+            source: conn.execute(f"select count(*) from raw.{table}").fetchone()[0]
+            for source, table in tables.items()
+        }
+
+
+def csv_landing(run: Run, args: argparse.Namespace) -> None:
+    """Step 6: the main size as a CSV export, landed by the project's landing into a fresh
+    DuckDB file (the on-run-start hook of a dbt run that selects one small model,
+    base_product__users), then each source's reader alone."""
+    folder = run.out / "csv"
+    generated, db, target = folder / "generated", folder / "uptake.duckdb", folder / "dbt_target"
+    folder.mkdir(parents=True, exist_ok=True)
+    if not (args.skip_generate and (generated / "GENERATOR.json").is_file()):
+        m = run.step(
+            "generate the same data as CSV", generate_command(run, args.seed, generated, "csv")
+        )
+        if m.returncode:
+            run.results["csv_error"] = f"CSV generation failed; see {run.logs}"
+            return
+    for path in (db, db.with_suffix(".duckdb.wal")):
+        path.unlink(missing_ok=True)
+    shutil.rmtree(target, ignore_errors=True)
+    cmd = [
+        dbt_executable(), "run", "--select", "base_product__users",
+        "--target-path", str(target), "--log-path", str(run.logs / "dbt"),
+    ]  # fmt: skip
+    m = run.step(
+        "land the CSV export (dbt run: on-run-start)",
+        cmd,
+        env={"UPTAKE_RAW_DIR": str(generated), "UPTAKE_DB_PATH": str(db)},
+    )
+    manifest = json.loads((generated / "GENERATOR.json").read_text(encoding="utf-8"))
+    result = {
+        "wall_s": m.wall_s,
+        "peak_rss_gb": m.peak_rss_gb,
+        "rc": m.returncode,
+        "landing_s": unique_id_seconds(target / "run_results.json", ON_RUN_START),
+        "bytes": {
+            f: sum(p.stat().st_size for p in (generated / f).rglob("*") if p.is_file())
+            for f in landing.FOLDERS
+        },
+        "generated_rows": manifest["rows"],
+    }
+    if m.returncode == 0:
+        result["raw_rows"] = raw_counts(db)
+        result["rows_match"] = result["raw_rows"] == {
+            f: manifest["rows"].get(f, 0) for f in landing.FOLDERS
+        }
+    run.results["csv_landing"] = result
+    run.save()
+    print("benchmark: CSV readers, one source at a time ...", flush=True)
+    try:
+        result["readers"] = landing.csv_landing_speed(generated)
+    except Exception as error:  # noqa: BLE001 (reported, the run goes on)
+        result["readers_error"] = str(error)
+    run.save()
+    for path in (db, generated):
+        if path.is_dir():
+            shutil.rmtree(path)
+        elif path.exists():
+            path.unlink()
+
+
+def analyst_loop(run: Run, args: argparse.Namespace) -> None:
+    """Step 7: the sample data, ``dbt build`` into a fresh file with a fresh target folder,
+    then ``dbt build --select`` one mart."""
+    folder = run.out / "sample"
+    generated, db, target = folder / "generated", folder / "uptake.duckdb", folder / "dbt_target"
+    folder.mkdir(parents=True, exist_ok=True)
+    if not (generated / "GENERATOR.json").is_file():
+        cmd = [sys.executable, "-m", "uptake.cli", "generate", "--out", str(generated)]
+        if run.step("analyst: generate the sample data", cmd).returncode:
+            run.results["analyst_error"] = f"sample generation failed; see {run.logs}"
+            return
+    for path in (db, db.with_suffix(".duckdb.wal")):
+        path.unlink(missing_ok=True)
+    shutil.rmtree(target, ignore_errors=True)
+    env = {"UPTAKE_RAW_DIR": str(generated), "UPTAKE_DB_PATH": str(db)}
+    flags = ["--target-path", str(target), "--log-path", str(run.logs / "dbt")]
+    build = run.step(
+        "analyst: dbt build on the sample (fresh file and target)",
+        [dbt_executable(), "build", *flags],
+        env=env,
+    )
+    _keep(target / "run_results.json", run.out / "run_results_sample.json")
+    one = run.step(
+        f"analyst: dbt build --select {ANALYST_MART}",
+        [dbt_executable(), "build", "--select", ANALYST_MART, *flags],
+        env=env,
+    )
+    _keep(target / "run_results.json", run.out / "run_results_sample_one.json")
+    run.results["analyst"] = {
+        "build": {"wall_s": build.wall_s, "peak_rss_gb": build.peak_rss_gb, "rc": build.returncode},
+        "one_mart": {
+            "mart": ANALYST_MART,
+            "wall_s": one.wall_s,
+            "peak_rss_gb": one.peak_rss_gb,
+            "rc": one.returncode,
+        },
+    }
+    run.results.setdefault("dbt", {})["sample"] = {
+        **_node_summary(run.out / "run_results_sample.json"),
+        "top": _top_nodes(run.out / "run_results_sample.json"),
+    }
+    run.save()
+
+
 def _keep(source: Path, target: Path) -> None:
     if source.exists():
         shutil.copy(source, target)
@@ -371,6 +582,8 @@ def _new_run(args: argparse.Namespace) -> Run:
         events_scale = args.events_scale or DEFAULT_EVENTS_SCALE
     if args.rolling_users < 1:
         raise ValueError("--rolling-users must be at least 1")
+    sizes = parse_sizes(args.sizes)
+    accounts_scale, events_scale = accounts_scale * sizes[-1], events_scale * sizes[-1]
     if not (accounts_scale > 0 and events_scale > 0):
         raise ValueError("scales must be positive")
     run = Run(Path(args.out).resolve(), accounts_scale, events_scale)
@@ -386,17 +599,39 @@ def _new_run(args: argparse.Namespace) -> Run:
     return run
 
 
-def _finish(run: Run, output: Path, full: Measurement, incremental: Measurement) -> int:
-    """Targets, the report, and the exit code: 1 when a step failed, the adoption
-    results disagree or were not measured."""
+def parse_sizes(text: str) -> list[float]:
+    """``0.2,0.5,1`` -> [0.2, 0.5, 1.0]: fractions of the scales, the largest last (the
+    main run)."""
+    try:
+        sizes = sorted({float(x) for x in text.split(",") if x.strip()})
+    except ValueError:
+        raise ValueError(f"--sizes: not a list of numbers: {text!r}") from None
+    if not sizes or sizes[0] <= 0:
+        raise ValueError(f"--sizes: give positive numbers, e.g. {DEFAULT_SIZES}")
+    return sizes
+
+
+def _finish(
+    run: Run, output: Path, chart: Path, full: Measurement, incremental: Measurement
+) -> int:
+    """Targets, the report and its chart, and the exit code: 1 when a step failed, the
+    adoption results disagree or were not measured."""
     results = run.results
     results["targets"] = evaluate_targets(results, full, incremental)
     results["finished"] = dt.datetime.now().astimezone().isoformat(timespec="seconds")
     run.save()
+    if len(results.get("scaling", [])) > 1:
+        from benchmarks.chart import write_chart
+
+        write_chart(results["scaling"], chart)
+        results["chart"] = os.path.relpath(chart, output.parent)
+        run.save()
     output.write_text(render_markdown(results), encoding="utf-8")
     print(render_steps_table(results))
     print(f"benchmark: report {output}; raw figures {run.out / 'benchmark.json'}")
     failed = [n for n, s in results["steps"].items() if s.get("rc")]
+    if results.get("csv_landing", {}).get("rows_match") is False:
+        failed.append("CSV landing: the raw tables do not hold the generated rows")
     mismatched = [a for a in results.get("agreement", []) if a["mismatches"]]
     if failed:
         print(f"benchmark: steps that failed: {', '.join(failed)}", file=sys.stderr)
@@ -408,11 +643,19 @@ def _finish(run: Run, output: Path, full: Measurement, incremental: Measurement)
 def run_benchmark(args: argparse.Namespace) -> int:
     """Every step in order; see the module docstring."""
     run = _new_run(args)
+    sizes = parse_sizes(args.sizes)
+    run.results["scaling"] = [scaled_builds(run, args, size / sizes[-1]) for size in sizes[:-1]]
     generate(run, args)
     hold_back(run)
     full, incremental = builds(run)
+    run.results["scaling"].append(scaling_point(run, 1.0, full, incremental))
+    for point in run.results["scaling"]:
+        point["size"] = round(point["size"] * sizes[-1], 4)
     adoption_three_ways(run, args.rolling_users)
-    return _finish(run, Path(args.output).resolve(), full, incremental)
+    if not args.no_csv:
+        csv_landing(run, args)
+    analyst_loop(run, args)
+    return _finish(run, Path(args.output).resolve(), args.chart.resolve(), full, incremental)
 
 
 # ----------------------------------------------------------------------------- the command
@@ -460,6 +703,23 @@ def build_parser() -> argparse.ArgumentParser:
         type=Path,
         default=DEFAULT_OUTPUT,
         help=f"the report (default: {DEFAULT_OUTPUT})",
+    )
+    parser.add_argument(
+        "--sizes",
+        default=DEFAULT_SIZES,
+        help="fractions of the scales to build at, the largest is the main run "
+        f"(default: {DEFAULT_SIZES}; '1' for one size)",
+    )
+    parser.add_argument(
+        "--chart",
+        type=Path,
+        default=DEFAULT_CHART,
+        help=f"the PNG of time and memory against events (default: {DEFAULT_CHART})",
+    )
+    parser.add_argument(
+        "--no-csv",
+        action="store_true",
+        help="skip landing the main size as a CSV export (step 6)",
     )
     return parser
 

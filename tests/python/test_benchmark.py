@@ -167,3 +167,102 @@ def test_the_report_has_every_section_of_the_run():
     assert "| pandas_full | sql | 600 | 0 |" in text
     assert "**missed**" in text  # the incremental build failed
     assert json.dumps(results)  # the figures stay plain JSON
+
+
+def with_sizes_csv_and_sample(results: dict) -> dict:
+    """a_run() with the figures of steps 6 and 7 and three sizes."""
+    point = {"full_rc": 0, "incremental_rc": 0, "full_gb": 2.0, "incremental_gb": 1.0}
+    results["scaling"] = [
+        {**point, "size": s, "accounts": int(600 * s), "events": int(1700 * s),
+         "full_s": 100.0 * s, "incremental_s": 20.0 * s, "landing_s": 5.0 * s}
+        for s in (0.2, 0.5, 1.0)
+    ]  # fmt: skip
+    reader = {"files": 1, "size_mb": 10.0, "seconds": 1.0, "peak_rss_mb": 250}
+    results["csv_landing"] = {
+        "wall_s": 9.0,
+        "peak_rss_gb": 0.4,
+        "rc": 0,
+        "landing_s": 4.0,
+        "bytes": {},
+        "generated_rows": {"users": 600, "logins": 1000, "page_events": 500, "share_view": 200},
+        "raw_rows": {"users": 600, "logins": 1000, "page_events": 500, "share_view": 200},
+        "readers": [
+            {**reader, "source": "logins", "rows": 1_500_000, "rows_per_s": 1_500_000,
+             "readers_used": ["duckdb"]},
+            {**reader, "source": "share_view", "rows": 400_000, "rows_per_s": 400_000,
+             "readers_used": ["duckdb", "python"]},
+        ],
+    }  # fmt: skip
+    results["analyst"] = {
+        "build": {"wall_s": 75.0, "peak_rss_gb": 1.2, "rc": 0},
+        "one_mart": {"mart": "fct_adoption", "wall_s": 12.0, "peak_rss_gb": 0.5, "rc": 0},
+    }
+    return results
+
+
+def test_csv_and_analyst_targets_are_judged_from_their_figures():
+    results = with_sizes_csv_and_sample(a_run())
+    targets = report.evaluate_targets(
+        results, Measurement(0, 100.0, 3.0), Measurement(0, 20.0, 2.0)
+    )
+    met = {t["target"]: t["met"] for t in targets}
+    assert met["CSV landing ≥ 1 M rows/s: logins (reader: duckdb)"] is True
+    assert met["CSV landing ≥ 1 M rows/s: share_view (reader: duckdb, python)"] is False
+    assert met["sample: dbt build after install within 60 s"] is False  # 75 s
+    assert met["sample: dbt build --select one mart well under that (≤ 30 s)"] is True
+
+
+def test_the_report_shows_how_cost_grows_the_csv_landing_and_the_loop(tmp_path):
+    from benchmarks.chart import write_chart
+
+    results = with_sizes_csv_and_sample(a_run())
+    results["targets"] = report.evaluate_targets(
+        results, Measurement(0, 100.0, 3.0), Measurement(0, 20.0, 2.0)
+    )
+    chart = write_chart(results["scaling"], tmp_path / "docs" / "scaling.png")
+    assert chart.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    results["chart"] = "docs/scaling.png"
+    text = report.render_markdown(results)
+    assert "## How cost grows" in text and "![Build time" in text
+    # size 0.5: 850 events, full 50 s, incremental 10 s (20%), 58,823.5 s per M events
+    assert "| 0.5 | 300 | 850 | 50 | 2.00 | 10 | 1.00 | 20% | 58823.5 | 2 |" in text
+    assert "**0.00 M rows/s**" in text  # 2,300 rows in 4 s
+    assert "| logins | 1 | 10 | 1,500,000 | 1.0 | 1,500,000 | 250 | duckdb |" in text
+    assert "| `dbt build --select fct_adoption` | 12.0 | 0.50 | 0 |" in text
+
+
+def test_sizes_are_sorted_and_checked():
+    from benchmarks.run import parse_sizes
+
+    assert parse_sizes("1,0.2,0.5") == [0.2, 0.5, 1.0]
+    for bad in ("", "0,1", "a,b"):
+        with pytest.raises(ValueError, match="--sizes"):
+            parse_sizes(bad)
+
+
+def test_node_time_is_split_by_materialization(tmp_path):
+    from benchmarks.run import by_materialization
+
+    def model(name, materialized, language="sql"):
+        config = {"materialized": materialized}
+        node = {"resource_type": "model", "name": name, "language": language, "config": config}
+        return f"model.uptake.{name}", node
+
+    nodes = dict([model("a", "table"), model("b", "incremental"), model("c", "table", "python")])
+    nodes["test.uptake.t1"] = {"resource_type": "test", "name": "t1", "config": {}}
+    (tmp_path / "manifest.json").write_text(json.dumps({"nodes": nodes}))
+    results = [
+        {"unique_id": uid, "execution_time": s}
+        for uid, s in (("model.uptake.a", 2.0), ("model.uptake.b", 1.0),
+                       ("model.uptake.c", 4.0), ("test.uptake.t1", 0.5))
+    ]  # fmt: skip
+    (tmp_path / "run_results.json").write_text(json.dumps({"results": results}))
+    kinds = by_materialization(tmp_path / "run_results.json", tmp_path / "manifest.json")
+    assert kinds["sql table"] == {"seconds": 2.0, "nodes": 1, "models": {"a": 2.0}}
+    assert kinds["python table"]["models"] == {"c": 4.0}
+    assert kinds["sql incremental"]["seconds"] == 1.0
+    assert kinds["test"] == {"seconds": 0.5, "nodes": 1, "models": {}}
+    text = report.render_markdown(
+        {**a_run(), "dbt": {"incremental": {"by_materialization": kinds}}}
+    )
+    assert "| `c` | 4.0 |" in text and "| python table | 1 | 4.0 |" in text
