@@ -175,7 +175,7 @@ def test_data_tests_pass_without_full_refresh(replayed):
     result = run_dbt(tests, raw_dir, replayed["full"])
     assert result.returncode == 0, result.stdout[-5000:]
     assert "assert_day_windows_cover_every_user" in result.stdout
-    assert "unique_combination_fct_user_day_windows" in result.stdout
+    assert "non_overlapping_spans_int_user_window_spans_computed" in result.stdout
     assert "unique_combination_int_user_window_spans_computed" in result.stdout
 
 

@@ -7,13 +7,16 @@ int_user_type_data_ends_computed."""
 from __future__ import annotations
 
 import datetime as dt
+import json
 import math
+import shutil
 from bisect import bisect_left, bisect_right
 from collections import Counter, defaultdict
 
+import duckdb
 import pytest
 import yaml
-from conftest import PROJECT_DIR, assert_same_rows, query
+from conftest import PROJECT_DIR, assert_same_rows, query, run_dbt
 
 VARS = yaml.safe_load((PROJECT_DIR / "dbt_project.yml").read_text())["vars"]
 TRAILING_WINDOW_DAYS = VARS["trailing_window_days"]
@@ -204,3 +207,89 @@ def test_daily_active_users_match_a_plain_count(sample_db, expected_windows):
     assert_same_rows(keyed(actual, 2), expected, same)
     # Guard against a vacuous comparison: the three counts differ somewhere.
     assert any(row[0] < row[1] < row[2] for row in expected.values())
+
+
+def test_span_tests_fail_on_what_the_day_tests_caught(sample_dir, sample_db, tmp_path):
+    # fct_user_day_windows's key and its link to dim_users are tested on the spans it
+    # expands. Planted in a copy, among the recent spans (those that a build without
+    # --full-refresh tests): a span reaching one day into the next span of its user
+    # (a day twice in the view), a span ending the day before it starts, and a span of
+    # a user that dim_users does not hold. Each makes its test fail.
+    db_path = tmp_path / "planted.duckdb"
+    shutil.copy(sample_db, db_path)
+    spans = "intermediate.int_user_window_spans_computed"
+    with duckdb.connect(str(db_path)) as conn:
+        overlapping, inverted = conn.execute(
+            f"""
+            with ranked as (
+                select
+                    user_key,
+                    valid_from_date,
+                    valid_to_date,
+                    row_number() over (
+                        partition by user_key order by valid_from_date desc
+                    ) as from_last,
+                    max(valid_to_date) over (partition by user_type) as type_end_date
+                from {spans}
+            )
+            select user_key from ranked
+            where from_last = 2 and valid_to_date >= type_end_date - 30
+            order by user_key
+            limit 2
+            """
+        ).fetchall()
+        # The last-but-one span of one user reaches the first day of the last one.
+        conn.execute(
+            f"""
+            update {spans} set valid_to_date = valid_to_date + 1
+            where user_key = ? and valid_from_date = (
+                select max(valid_from_date) from {spans}
+                where user_key = ? and valid_from_date < (
+                    select max(valid_from_date) from {spans} where user_key = ?
+                )
+            )
+            """,
+            [overlapping[0]] * 3,
+        )
+        # The last span of another ends the day before it starts.
+        conn.execute(
+            f"""
+            update {spans} set valid_to_date = valid_from_date - 1
+            where user_key = ? and valid_from_date = (
+                select max(valid_from_date) from {spans} where user_key = ?
+            )
+            """,
+            [inverted[0]] * 2,
+        )
+        # A recent span of a user who is in no dimension.
+        conn.execute(
+            f"""
+            insert into {spans} by name
+            select 'account:planted' as user_key, * exclude (user_key) from {spans}
+            where user_type = 'account'
+            order by valid_to_date desc, user_key
+            limit 1
+            """
+        )
+        # What the view's uniqueness test on (user_key, calendar_date) caught before.
+        duplicated_days = conn.execute(
+            "select user_key from marts.fct_user_day_windows "
+            "group by user_key, calendar_date having count(*) > 1"
+        ).fetchall()
+    assert duplicated_days == [overlapping]
+
+    result = run_dbt(["test", "--select", spans.split(".")[1]], sample_dir, db_path)
+    assert result.returncode != 0, result.stdout[-5000:]
+    run_results = json.loads((tmp_path / "dbt_target" / "run_results.json").read_text())
+    outcomes = {
+        row["unique_id"].split(".")[2].split("_int_user_window_spans")[0]: (
+            row["status"],
+            row["failures"],
+        )
+        for row in run_results["results"]
+        if row["unique_id"].startswith("test.")
+    }
+    assert outcomes["non_overlapping_spans"] == ("fail", 2), outcomes
+    assert outcomes["relationships"] == ("fail", 1), outcomes
+    # The spans' key, (user_key, valid_from_date), does not see an overlap.
+    assert outcomes["unique_combination"] == ("pass", 0), outcomes
