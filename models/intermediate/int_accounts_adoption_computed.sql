@@ -8,7 +8,9 @@
     One window pass and one aggregation: the lead runs over all of an account's days,
     before the join to its signup day. Days before signup sort before every day on or
     after it, so the lead from a day on or after signup only reaches days on or after
-    signup: the same day as a lead over the counted days alone.
+    signup: the same day as a lead over the counted days alone. The window test
+    subtracts the dates (days_between), not dbt.datediff, which on DuckDB casts both to
+    timestamps for every account day.
 #}
 
 {% if var('adoption_min_days') < 1 or var('adoption_window_days') < 1 %}
@@ -52,8 +54,8 @@ adoption as (
             case
                 when
                     nth_day_ahead.activity_date >= users.signup_date
-                    and {{ dbt.datediff(
-                        'nth_day_ahead.activity_date', 'nth_day_ahead.nth_active_date', 'day'
+                    and {{ days_between(
+                        'nth_day_ahead.activity_date', 'nth_day_ahead.nth_active_date'
                     ) }} < {{ var('adoption_window_days') }}
                     then nth_day_ahead.nth_active_date
             end
