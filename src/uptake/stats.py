@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 
 import numpy as np
 import pandas as pd
@@ -84,6 +84,56 @@ def rao_scott(inside: np.ndarray, outside: np.ndarray, *, clustered: bool = True
     }
 
 
+def cluster_category_counts(
+    counts: pd.DataFrame,
+    group_column: str,
+    cluster_column: str,
+    category_column: str,
+    count_column: str,
+) -> pd.DataFrame:
+    """The per-cluster table that distribution_differences tests, from counts already
+    aggregated (one row per group, cluster and category with its number of rows, e.g.
+    from a SQL ``group by``): indexed by (group, cluster), one column per category,
+    both sorted. Rows with a missing group, cluster or category are left out, and
+    categories and clusters are compared as text, as in distribution_differences: an
+    aggregate that keeps the missing keys (``group by`` does) has the dtypes of the
+    rows it counts, so the categories are spelled the same."""
+    data = counts[[group_column, cluster_column, category_column, count_column]].dropna(
+        subset=[group_column, cluster_column, category_column]
+    )
+    group_codes, groups = pd.factorize(data[group_column], sort=True)
+    cluster, cluster_codes = _text_codes(data[cluster_column])
+    category, category_codes = _text_codes(data[category_column])
+    # one row per (group, cluster) present, in sorted order (as a crosstab's)
+    pairs, row = np.unique(
+        group_codes.astype("int64") * len(cluster) + cluster_codes, return_inverse=True
+    )
+    cells = np.bincount(
+        row.reshape(-1) * len(category) + category_codes,
+        weights=data[count_column].to_numpy(dtype="float64"),
+        minlength=len(pairs) * len(category),
+    )
+    index = pd.MultiIndex(
+        levels=[groups, cluster],
+        codes=[pairs // len(cluster), pairs % len(cluster)],
+        names=[group_column, "_cluster"],
+    )
+    return pd.DataFrame(
+        cells.reshape(len(pairs), len(category)).astype("int64"),
+        index=index,
+        columns=pd.Index(category, name="_category"),
+    )
+
+
+def _text_codes(values: pd.Series) -> tuple[np.ndarray, np.ndarray]:
+    """values as text (astype(str), converted once per distinct value) and each value's
+    code in that text's sorted distinct values."""
+    codes, distinct_values = pd.factorize(values)
+    text = pd.Series(distinct_values).astype(str).to_numpy(dtype=object)
+    distinct, inverse = np.unique(text, return_inverse=True)
+    return distinct, inverse.reshape(-1)[codes]
+
+
 def distribution_differences(
     frame: pd.DataFrame,
     group_column: str,
@@ -110,8 +160,11 @@ def distribution_differences(
     ``alpha`` divided by the number of tests (Bonferroni) and an effect size of at
     least ``min_effect_size``, so that a trivial difference in a large export is not
     flagged. A group or dimension with a single category gets no test (NaN).
+
+    The tests themselves are those of cluster_distribution_differences, on the
+    per-cluster table of each dimension (its crosstab).
     """
-    rows = []
+    per_cluster = {}
     for dimension in dimensions:
         columns = [group_column, dimension] + ([cluster_column] if cluster_column else [])
         data = frame[columns].dropna().copy()
@@ -120,12 +173,44 @@ def distribution_differences(
             data["_cluster"] = data[cluster_column].astype(str)
         else:
             data["_cluster"] = np.arange(len(data))
-        per_cluster = pd.crosstab([data[group_column], data["_cluster"]], data["_category"])
-        table = per_cluster.groupby(level=0).sum()
-        for group in table.index:
-            inside_all = per_cluster.xs(group, level=0).to_numpy(dtype=float)
-            outside_all = per_cluster.drop(index=group, level=0).to_numpy(dtype=float)
-            inside, outside = inside_all.sum(axis=0), outside_all.sum(axis=0)
+        per_cluster[dimension] = pd.crosstab(
+            [data[group_column], data["_cluster"]], data["_category"]
+        )
+    return cluster_distribution_differences(
+        per_cluster,
+        clustered=cluster_column is not None,
+        alpha=alpha,
+        min_effect_size=min_effect_size,
+    )
+
+
+def cluster_distribution_differences(
+    per_cluster: Mapping[str, pd.DataFrame],
+    *,
+    clustered: bool = True,
+    alpha: float = 0.01,
+    min_effect_size: float = 0.1,
+) -> pd.DataFrame:
+    """distribution_differences from each dimension's per-cluster table (dimension ->
+    rows per (group, cluster), sorted, one column per category, as from
+    cluster_category_counts), so that the rows can be counted where they live (SQL)
+    instead of in a frame. clustered=False takes each row of a table as its own
+    cluster's (the plain Pearson test)."""
+    rows = []
+    for dimension, table in per_cluster.items():
+        if not table.index.is_monotonic_increasing:
+            table = table.sort_index()
+        matrix = table.to_numpy(dtype=float)
+        groups = table.index.get_level_values(0)
+        # the (group, cluster) index is sorted: each group's clusters are one slice
+        starts = np.flatnonzero(np.r_[True, groups[1:] != groups[:-1]]) if len(groups) else []
+        ends = np.r_[starts[1:], len(groups)] if len(groups) else []
+        all_counts = matrix.sum(axis=0)
+        for start, end in zip(starts, ends, strict=True):
+            group = groups[start]
+            inside_all = matrix[start:end]
+            inside = inside_all.sum(axis=0)
+            outside = all_counts - inside
             keep = (inside + outside) > 0
             categories = table.columns[keep]
             row = {
@@ -140,9 +225,8 @@ def distribution_differences(
             if keep.sum() < 2 or outside.sum() == 0 or inside.sum() == 0:
                 rows.append(row)
                 continue
-            test = rao_scott(
-                inside_all[:, keep], outside_all[:, keep], clustered=cluster_column is not None
-            )
+            outside_all = np.concatenate([matrix[:start], matrix[end:]])
+            test = rao_scott(inside_all[:, keep], outside_all[:, keep], clustered=clustered)
             expected = test.pop("expected")
             shares_in, shares_out = inside[keep] / inside.sum(), outside[keep] / outside.sum()
             residuals = (inside[keep] - expected[0]) / np.sqrt(expected[0])

@@ -4,12 +4,18 @@ from __future__ import annotations
 
 import math
 
+import duckdb
 import numpy as np
 import pandas as pd
 import pytest
 from scipy import stats
 
-from uptake.stats import distribution_differences
+from uptake.stats import (
+    cluster_category_counts,
+    cluster_distribution_differences,
+    distribution_differences,
+    rao_scott,
+)
 
 
 def frame(groups: dict[str, dict[str, int]]) -> pd.DataFrame:
@@ -142,3 +148,87 @@ def test_single_category_gives_no_test():
     result = distribution_differences(data, "group", ["day"])
     assert result["p_value"].isna().all()
     assert not result["is_different"].any()
+
+
+def views_with_gaps(seed: int) -> pd.DataFrame:
+    """Rows of clients in groups, clustered habits, and missing values in every column
+    (including an integer and a date dimension, whose text spelling must survive
+    counting); a client id reused by two groups counts as two clusters."""
+    rng = np.random.default_rng(seed)
+    rows = []
+    for group in ["g1", "g2", "g3", "g10", None]:
+        for client in range(int(rng.integers(5, 40))):
+            habit = int(rng.integers(0, 24))
+            for _ in range(1 + int(rng.poisson(4))):
+                rows.append(
+                    {
+                        "group": group,
+                        "client": None if rng.random() < 0.03 else f"c{client}",
+                        "hour": None if rng.random() < 0.05 else int(habit + rng.poisson(0.5)),
+                        "weekday": rng.choice(
+                            ["Mon", "Tue", "Wed", None], p=[0.4, 0.3, 0.25, 0.05]
+                        ),
+                        "month": None
+                        if rng.random() < 0.05
+                        else f"2024-{rng.integers(1, 13):02d}-01",
+                    }
+                )
+    return pd.DataFrame(rows)
+
+
+def one_group_at_a_time(per_cluster: pd.DataFrame, group: str) -> dict:
+    """The test of one group against the rest, the outside rows taken by dropping the
+    group's (as distribution_differences did before it took slices of one array)."""
+    inside = per_cluster.xs(group, level=0).to_numpy(dtype=float)
+    outside = per_cluster.drop(index=group, level=0).to_numpy(dtype=float)
+    test = rao_scott(inside, outside)
+    shares_in = inside.sum(axis=0) / inside.sum()
+    shares_out = outside.sum(axis=0) / outside.sum()
+    return {
+        "statistic": test["statistic"],
+        "design_effect": test["design_effect"],
+        "p_value": test["p_value"],
+        "effect_size": np.abs(shares_in - shares_out).sum() / 2,
+        "observations": inside.sum(),
+        "clusters": len(inside),
+    }
+
+
+@pytest.mark.parametrize("seed", [1, 2, 3])
+def test_counts_per_cluster_give_the_same_tests_as_rows(seed):
+    # What the dbt model does (counts per group, client and category from DuckDB's group
+    # by) against the rows themselves, as DuckDB hands them to pandas.
+    con = duckdb.connect()
+    con.register("generated", views_with_gaps(seed))
+    views = con.sql(
+        'select "group", client, hour::integer as hour, weekday, month::date as month '
+        "from generated"
+    )
+    dimensions = ["hour", "weekday", "month"]
+    by_rows = distribution_differences(
+        views.df(), "group", dimensions, cluster_column="client", alpha=0.05
+    )
+    per_cluster = {}
+    for dimension in dimensions:
+        counts = views.aggregate(
+            f'"group", client, {dimension} as category, count(*) as n',
+            '"group", client, category',
+        ).df()
+        per_cluster[dimension] = cluster_category_counts(counts, "group", "client", "category", "n")
+        rows = views.df()[["group", "client", dimension]].dropna()
+        expected = pd.crosstab(
+            [rows["group"], rows["client"].astype(str)], rows[dimension].astype(str)
+        )
+        pd.testing.assert_frame_equal(per_cluster[dimension], expected, check_names=False)
+    by_counts = cluster_distribution_differences(per_cluster, alpha=0.05)
+    assert len(by_rows) == 4 * 3  # the group without a name is left out
+    assert per_cluster["hour"].columns.str.isdigit().all()  # "7", not "7.0"
+    assert per_cluster["month"].columns[0] == "2024-01-01"
+    pd.testing.assert_frame_equal(by_counts, by_rows, check_exact=False, rtol=1e-12)
+    for (group, dimension), row in by_counts.set_index(["group_value", "dimension"]).iterrows():
+        expected = one_group_at_a_time(per_cluster[dimension], group)
+        assert row[list(expected)].to_dict() == pytest.approx(expected, rel=1e-12)
+    # and the observations are the plain count of complete rows per group
+    plain = views.df().dropna(subset=["group", "client", "hour"]).groupby("group").size()
+    hours = by_counts[by_counts["dimension"] == "hour"].set_index("group_value")
+    assert hours["observations"].to_dict() == plain.to_dict()
