@@ -9,11 +9,15 @@ def model(dbt, session):
     features = dbt.ref("int_adoption_features")
     meta = dbt_runtime.Meta(dbt.config.get("meta"), dbt.this)
     settings = dbt_runtime.settings_from_meta(meta)
+    # Worker processes (var ml_jobs; 0: one per core): the results are the same.
+    jobs = meta.int("jobs")
     # Every cut-off gets its models, fitted or saying why not, even with no features.
     cutoffs = meta.list("cutoff_days")
 
     def fit():
-        return ml.artifacts_frame(ml.fit(features.df(), ml.ADOPTION, settings, groups=cutoffs))
+        return ml.artifacts_frame(
+            ml.fit(features.df(), ml.ADOPTION, settings, groups=cutoffs, jobs=jobs)
+        )
 
     refit_after_days = meta.int("refit_after_days")
     return dbt_runtime.on_refit_cadence(

@@ -11,10 +11,14 @@ def model(dbt, session):
     features = dbt.ref("int_return_features")
     meta = dbt_runtime.Meta(dbt.config.get("meta"), dbt.this)
     settings = dbt_runtime.settings_from_meta(meta)
+    # Worker processes (var ml_jobs; 0: one per core): the results are the same.
+    jobs = meta.int("jobs")
 
     def fit():
         frame = features.df()
-        return ml.artifacts_frame(ml.fit(frame, ml.return_spec(list(frame.columns)), settings))
+        return ml.artifacts_frame(
+            ml.fit(frame, ml.return_spec(list(frame.columns)), settings, jobs=jobs)
+        )
 
     refit_after_days = meta.int("refit_after_days")
     return dbt_runtime.on_refit_cadence(

@@ -9,9 +9,13 @@ def model(dbt, session):
     features = dbt.ref("int_share_view_features")
     meta = dbt_runtime.Meta(dbt.config.get("meta"), dbt.this)
     settings = dbt_runtime.settings_from_meta(meta)
+    # Worker processes (var ml_jobs; 0: one per core): the results are the same.
+    jobs = meta.int("jobs")
 
     def fit():
-        return ml.artifacts_frame(ml.fit(features.df(), share_models.SHARE_VIEW, settings))
+        return ml.artifacts_frame(
+            ml.fit(features.df(), share_models.SHARE_VIEW, settings, jobs=jobs)
+        )
 
     refit_after_days = meta.int("refit_after_days")
     return dbt_runtime.on_refit_cadence(

@@ -11,6 +11,8 @@ def model(dbt, session):
     views = dbt.ref("int_view_time_features")
     meta = dbt_runtime.Meta(dbt.config.get("meta"), dbt.this)
     settings = dbt_runtime.settings_from_meta(meta)
+    # Worker processes (var ml_jobs; 0: one per core): the results are the same.
+    jobs = meta.int("jobs")
 
     def cross_validate():
         return share_models.time_spent_metrics(
@@ -18,6 +20,7 @@ def model(dbt, session):
             seed=settings.seed,
             folds=settings.cv_folds,
             max_rows=settings.max_train_rows,
+            jobs=jobs,
         )
 
     refit_after_days = meta.int("refit_after_days")

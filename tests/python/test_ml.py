@@ -135,6 +135,37 @@ def grouped(n: int, seed: int) -> pd.DataFrame:
     return pd.concat(parts, ignore_index=True)
 
 
+def test_fits_in_worker_processes_are_the_fits_made_here():
+    """jobs=2 fits each (cut-off, family) in a worker process: the same models, in the
+    same order, as fitting them one after the other here (jobs=1), a cut-off without
+    rows (14) included."""
+    frame = grouped(1500, seed=11)
+    spec = GROUPED
+    here = ml.fit(frame, spec, FAST, groups=[0, 7, 14], jobs=1)
+    workers = ml.fit(frame, spec, FAST, groups=[0, 7, 14], jobs=2)
+    assert [(m.group_value, m.model_name) for m in workers] == [
+        (m.group_value, m.model_name) for m in here
+    ]
+    assert [m.group_value for m in here] == [0, 0, 7, 7, 14, 14]
+    pd.testing.assert_frame_equal(ml.metrics_frame(here), ml.metrics_frame(workers))
+    pd.testing.assert_frame_equal(ml.calibration_frame(here), ml.calibration_frame(workers))
+    pd.testing.assert_frame_equal(ml.explanations_frame(here), ml.explanations_frame(workers))
+    for ours, theirs in zip(here, workers, strict=True):
+        if ours.pipeline is None:
+            assert theirs.pipeline is None  # its metrics: in the frames above
+            continue
+        x = ml.prepare(frame[frame["cutoff_days"] == ours.group_value], spec)
+        np.testing.assert_array_equal(
+            ours.pipeline.predict_proba(x), theirs.pipeline.predict_proba(x)
+        )
+    stamp = pd.Timestamp("2024-06-01")
+    still_open = frame.assign(label=None)
+    pd.testing.assert_frame_equal(
+        ml.score_latest(still_open, here, scored_at=stamp),
+        ml.score_latest(still_open, workers, scored_at=stamp),
+    )
+
+
 def test_scores_take_the_latest_cutoff_and_only_open_outcomes():
     frame = grouped(1500, seed=6)
     fitted = ml.fit(frame, GROUPED, FAST)

@@ -1,14 +1,18 @@
-"""How the work runs, whatever is fitted: on one thread, in batches, without the
-warnings that are expected."""
+"""How the work runs, whatever is fitted: on one thread per process (several worker
+processes when asked: :func:`in_workers`), in batches, without the warnings that are
+expected."""
 
 from __future__ import annotations
 
+import os
 import threading
 import warnings
+from collections.abc import Callable, Iterable
 from contextlib import contextmanager, nullcontext
 
 import numpy as np
 import pandas as pd
+from joblib import Parallel, delayed
 from sklearn.pipeline import Pipeline
 from threadpoolctl import threadpool_limits
 
@@ -50,6 +54,34 @@ _LIBLINEAR = threading.Lock()
 def liblinear_turn(uses_liblinear: bool = True):
     """A context in which a liblinear fit runs alone in the process (a no-op otherwise)."""
     return _LIBLINEAR if uses_liblinear else nullcontext()
+
+
+def worker_count(jobs: int, tasks: int) -> int:
+    """How many processes run ``tasks`` independent tasks: ``jobs`` (0 or less: one per
+    core, os.cpu_count()), at most one per task, at least one."""
+    wanted = jobs if jobs > 0 else (os.cpu_count() or 1)
+    return max(1, min(wanted, tasks))
+
+
+def _on_one_thread(function: Callable, args: tuple):
+    with one_thread():
+        return function(*args)
+
+
+def in_workers(function: Callable, calls: Iterable[tuple], tasks: int, jobs: int = 1) -> list:
+    """``function(*args)`` for every ``args`` of ``calls``, in their order, each on one
+    thread (:func:`one_thread`). With one worker (:func:`worker_count` of ``jobs`` and
+    ``tasks``, the number of calls) they run here one after the other; otherwise in that
+    many worker processes (joblib's loky backend, reused from call to call). A worker
+    runs each call as this process would (same seeds, one thread, liblinear alone in
+    it), so the results are the same either way. ``calls`` is consumed as tasks are
+    handed out (a few ahead), so a generator that slices a frame keeps only those slices
+    in memory, and each worker receives only its call's arguments."""
+    workers = worker_count(jobs, tasks)
+    if workers == 1:
+        return [_on_one_thread(function, args) for args in calls]
+    parallel = Parallel(n_jobs=workers, backend="loky", batch_size=1, pre_dispatch="n_jobs")
+    return parallel(delayed(_on_one_thread)(function, args) for args in calls)
 
 
 def predict_proba(

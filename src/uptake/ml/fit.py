@@ -6,8 +6,10 @@ scores) and gradient-boosted trees. For each group (e.g. cut-off) :func:`fit_gro
 splits the rows (:mod:`uptake.ml.split`), and when they can be fitted,
 :func:`fit_family` fits one family, cross-validates it in time order, evaluates it on
 the test rows (:mod:`uptake.ml.evaluate`) and explains it (:mod:`uptake.ml.explain`).
-Every fit runs on one thread; every prediction over many rows runs in batches
-(:mod:`uptake.ml.compute`).
+Every fit runs on one thread; with ``jobs`` above one, the fits of the groups and
+families run in that many worker processes, one (group, family) each, with the same
+results (:func:`uptake.ml.compute.in_workers`); every prediction over many rows runs in
+batches (:mod:`uptake.ml.compute`).
 """
 
 from __future__ import annotations
@@ -27,7 +29,7 @@ from sklearn.preprocessing import OneHotEncoder, StandardScaler
 
 from uptake import frames
 from uptake.ml import evaluate, explain, score
-from uptake.ml.compute import liblinear_turn, one_thread, predict_proba
+from uptake.ml.compute import in_workers, liblinear_turn, predict_proba
 from uptake.ml.spec import (
     BOOSTED,
     FAMILIES,
@@ -224,9 +226,17 @@ def fit_family(
 
 
 def fit_group(
-    frame: pd.DataFrame, spec: Spec, settings: Settings, group_value, version: str
+    frame: pd.DataFrame,
+    spec: Spec,
+    settings: Settings,
+    group_value,
+    version: str,
+    families: Iterable[str] = FAMILIES,
 ) -> list[FittedModel]:
-    """Both families fitted on one group's rows, or stored unfitted saying why."""
+    """The families (both, or those named, in :data:`~uptake.ml.spec.FAMILIES` order)
+    fitted on one group's rows, or stored unfitted saying why. A family's fit depends on
+    the group's rows and the settings only, not on the other family's."""
+    families = [name for name in FAMILIES if name in set(families)]
     split = split_group(frame, spec, settings)
     baseline = evaluate.baseline_score(split.train, split.test, spec)
     described = {
@@ -241,11 +251,12 @@ def fit_group(
             FittedModel(
                 name, version, group_value, None, {**described, "status": reason}, spec=spec
             )
-            for name in FAMILIES
+            for name in families
         ]
     aliases = explain.aliased_groups(prepare(split.train, spec), spec)
     fitted = []
-    for name, pipeline in pipelines(spec, settings).items():
+    for name in families:
+        pipeline = pipelines(spec, settings)[name]
         pipeline, metrics, calibration, explanations = fit_family(
             name, pipeline, split, spec, settings, described, baseline, aliases
         )
@@ -265,22 +276,35 @@ def fit_group(
 
 
 def fit(
-    frame: pd.DataFrame, spec: Spec, settings: Settings, groups: Iterable = ()
+    frame: pd.DataFrame, spec: Spec, settings: Settings, groups: Iterable = (), jobs: int = 1
 ) -> list[FittedModel]:
     """Fit both families for every group (or once): the artifacts of one build. A group
     value in ``groups`` that the frame lacks (every one, when the frame is empty) still
-    gets its models, not fitted, saying why."""
+    gets its models, not fitted, saying why. ``jobs``: worker processes (1: here, one
+    fit after the other; 0: one per core), at most one per (group, family); each
+    receives only its group's rows, and the models are the same whatever ``jobs`` is."""
     version = model_version(spec, settings)
     frame = frame.sort_values(list(spec.key)).reset_index(drop=True)
-    with one_thread():
-        if spec.group is None:
-            fitted = fit_group(frame, spec, settings, None, version)
-        else:
-            fitted = []
-            values = set(frame[spec.group].dropna().unique()) | set(groups)
-            for value in sorted(values):
-                part = frame[frame[spec.group] == value]
-                fitted += fit_group(part, spec, settings, value, version)
+    if spec.group is None:
+        values = [None]
+    else:
+        values = sorted(set(frame[spec.group].dropna().unique()) | set(groups))
+
+    def rows(value) -> pd.DataFrame:
+        return frame if spec.group is None else frame[frame[spec.group] == value]
+
+    # One call per (group, family), the slowest family (boosted) first; generated as
+    # they are handed out, so only the groups being fitted are sliced at a time.
+    order = sorted(FAMILIES, key=lambda name: name != BOOSTED)
+    calls = (
+        (rows(value), spec, settings, value, version, (name,)) for value in values for name in order
+    )
+    fitted = in_workers(fit_group, calls, tasks=len(values) * len(order), jobs=jobs)
+    # Back in the order of a serial fit: by group, then FAMILIES.
+    fitted = sorted(
+        (model for models in fitted for model in models),
+        key=lambda model: (values.index(model.group_value), FAMILIES.index(model.model_name)),
+    )
     _warn_not_fitted(fitted, spec)
     return fitted
 
