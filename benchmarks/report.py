@@ -227,8 +227,9 @@ def _steps_section(r: dict) -> list[str]:
     return [
         "## Steps",
         "",
-        "Each step is a child process: wall time, and peak resident memory of the process "
-        "and the children it waited for (`os.wait4`).",
+        "Each step is a child process: wall time, and peak resident memory: the larger of "
+        "the largest single process's peak (`os.wait4`) and the sum over the process tree "
+        "(the fits' worker processes included), sampled every 0.25 s.",
         "",
         render_steps_table(r),
         "",

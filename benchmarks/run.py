@@ -256,6 +256,7 @@ class Run:
         self.results["steps"][name] = {
             "wall_s": m.wall_s,
             "peak_rss_gb": m.peak_rss_gb,
+            "peak_tree_gb": m.peak_tree_gb,
             "rc": m.returncode,
         }
         print(

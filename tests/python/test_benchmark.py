@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import sys
 
 import numpy as np
 import pandas as pd
@@ -93,6 +94,21 @@ def test_hold_back_keeps_every_row_and_appends_without_overwriting(tmp_path):
 def test_measure_reports_the_child_exit_code_and_time():
     m = measure(["python", "-c", "import time, sys; time.sleep(0.2); sys.exit(3)"])
     assert m.returncode == 3 and m.wall_s >= 0.2 and m.peak_rss_gb > 0
+
+
+def test_measure_adds_up_processes_that_run_side_by_side():
+    # Two grandchildren hold 200 MB each at the same time: the largest single process
+    # (wait4's peak) is about 0.2 GB, the tree about 0.4 GB.
+    hold = "import time; x = b'\\x01' * (200 * 2**20); time.sleep(1.5)"
+    parent = (
+        "import subprocess, sys; "
+        f"ps = [subprocess.Popen([sys.executable, '-c', {hold!r}]) for _ in range(2)]; "
+        "[p.wait() for p in ps]"
+    )
+    m = measure([sys.executable, "-c", parent])
+    assert m.returncode == 0
+    assert m.peak_tree_gb is not None and m.peak_tree_gb >= 0.38
+    assert m.peak_rss_gb == max(m.peak_tree_gb, m.peak_rss_gb) >= 0.38
 
 
 def a_run() -> dict:
