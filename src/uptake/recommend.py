@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
 from uptake import frames
 
@@ -39,14 +41,24 @@ METRICS_COLUMNS = {
 BATCH_USERS = 100_000
 
 
-def _matrix(usage: pd.DataFrame, pages: list[str]) -> tuple[list[str], np.ndarray]:
-    users = sorted(usage["user_id"].unique())
-    index = {u: i for i, u in enumerate(users)}
-    column = {p: j for j, p in enumerate(pages)}
-    matrix = np.zeros((len(users), len(pages)), dtype=np.float32)
-    rows = usage["user_id"].map(index).to_numpy(dtype=np.intp)
-    matrix[rows, usage["page"].map(column).to_numpy(dtype=np.intp)] = 1.0
-    return users, matrix
+def _codes(values: pd.Series) -> tuple[np.ndarray, np.ndarray]:
+    """Each value's position among the distinct values in sorted() order, and those
+    values: hashed once (pd.factorize), the distinct values sorted by Arrow (UTF-8 byte
+    order is code point order, sorted()'s order for str)."""
+    codes, distinct = pd.factorize(values)
+    if (codes < 0).any():
+        raise ValueError(f"page usage: {values.name} is missing on some rows")
+    order = pc.sort_indices(pa.array(distinct, type=pa.string())).to_numpy()
+    rank = np.empty(len(order), dtype=np.intp)
+    rank[order] = np.arange(len(order))
+    return rank[codes], np.asarray(distinct, dtype=object)[order]
+
+
+def _matrix(rows: np.ndarray, columns: np.ndarray, shape: tuple[int, int]) -> np.ndarray:
+    """The binary user x page matrix with a 1 at each (row, column) given."""
+    matrix = np.zeros(shape, dtype=np.float32)
+    matrix[rows, columns] = 1.0
+    return matrix
 
 
 def similarity(matrix: np.ndarray) -> np.ndarray:
@@ -89,16 +101,17 @@ def recommend(usage: pd.DataFrame, *, top_n: int, model: str = COSINE) -> pd.Dat
     anyone without page usage: the log says so)."""
     if not len(usage):
         frames.warn("page recommendations: no page usage to learn from; no recommendations")
-    pages = sorted(usage["page"].unique())
-    users, matrix = _matrix(usage, pages)
+    user_codes, users = _codes(usage["user_id"])
+    page_codes, pages = _codes(usage["page"])
+    matrix = _matrix(user_codes, page_codes, (len(users), len(pages)))
     order, scores = _top(matrix, model, similarity(matrix), matrix.sum(axis=0), top_n)
     kept = np.isfinite(scores) & (scores > 0)
     ranks = np.cumsum(kept, axis=1)
     u, position = np.nonzero(kept)
     result = pd.DataFrame(
         {
-            "user_id": pd.Series(np.asarray(users, dtype=object)[u], dtype=object),
-            "page": pd.Series(np.asarray(pages, dtype=object)[order[u, position]], dtype=object),
+            "user_id": pd.Series(users[u], dtype=object),
+            "page": pd.Series(pages[order[u, position]], dtype=object),
             "score": scores[u, position].astype(float),
             "recommendation_rank": ranks[u, position].astype(int),
             "model_name": model,
@@ -158,22 +171,23 @@ def evaluate(
     max(ks). With no user to evaluate, the rates are null and status says why."""
     first_used = pd.to_datetime(usage["first_used_at"])
     split_at = first_used.quantile(1 - test_fraction) if len(first_used) else pd.NaT
-    train = usage[first_used < split_at]
-    later = usage[first_used >= split_at]
-    pages = sorted(usage["page"].unique())
-    users, matrix = _matrix(train, pages)
-    position = {u: i for i, u in enumerate(users)}
+    train = (first_used < split_at).to_numpy()
+    later = (first_used >= split_at).to_numpy()
+    page_codes, pages = _codes(usage["page"])
+    user_codes, all_users = _codes(usage["user_id"])
+    # The users with pages used before the split, in order, and each user's row among them.
+    is_train_user = np.zeros(len(all_users), dtype=bool)
+    is_train_user[user_codes[train]] = True
+    users = all_users[is_train_user]
+    position = np.cumsum(is_train_user) - 1
+    matrix = _matrix(position[user_codes[train]], page_codes[train], (len(users), len(pages)))
     # The users who used a new page after the split, and which pages (a user x page
     # indicator matrix of the evaluated users, in user order).
-    later = later[later["user_id"].isin(position)]
-    evaluated = np.sort(later["user_id"].map(position).unique()).astype(int)
-    row_of = {p: i for i, p in enumerate(evaluated)}
+    later &= is_train_user[user_codes]
+    later_positions = position[user_codes[later]]
+    evaluated = np.unique(later_positions).astype(int)
     wanted = np.zeros((len(evaluated), len(pages)), dtype=bool)
-    column = {p: j for j, p in enumerate(pages)}
-    wanted[
-        later["user_id"].map(position).map(row_of).to_numpy(dtype=int),
-        later["page"].map(column).to_numpy(dtype=int),
-    ] = True
+    wanted[np.searchsorted(evaluated, later_positions), page_codes[later]] = True
     if len(evaluated):
         status = EVALUATED
     elif not len(usage):
@@ -186,10 +200,9 @@ def evaluate(
     candidates = (matrix[evaluated] == 0).sum(axis=1)
     wanted_candidates = (wanted & (matrix[evaluated] == 0)).sum(axis=1)
     per_user = {}  # (model, k) -> (hit, precision) per evaluated user
+    sim, popularity = similarity(matrix), matrix.sum(axis=0)
     for model in (COSINE, POPULAR):
-        top_order, top_scores = _top(
-            matrix[evaluated], model, similarity(matrix), matrix.sum(axis=0), max(ks)
-        )
+        top_order, top_scores = _top(matrix[evaluated], model, sim, popularity, max(ks))
         for k in ks:
             order, scores = top_order[:, :k], top_scores[:, :k]
             served = np.isfinite(scores) & (scores > 0)  # as recommend() serves them

@@ -266,3 +266,89 @@ def test_paired_interval_has_the_normal_width_and_is_seeded():
     assert (high - low) / 2 == pytest.approx(half, rel=0.1)
     assert (low, high) == recommend.paired_interval(differences, samples=2000, seed=1)
     assert recommend.paired_interval(np.full(50, 0.25), samples=100, seed=1) == (0.25, 0.25)
+
+
+def generated_usage(seed: int) -> pd.DataFrame:
+    """Users and pages whose ids sort unlike their order of appearance (lengths, case,
+    digits, non-ASCII), rows shuffled, first uses spread over 30 days."""
+    rng = np.random.default_rng(seed)
+    pages = ["b10", "b9", "B", "a", "Ä", "a/b", "é"]
+    users = [f"{prefix}{n}" for prefix in ("u", "U", "ü", "u-") for n in (1, 2, 10, 33, 100)]
+    rows = [
+        (user, page, pd.Timestamp("2024-01-01") + pd.Timedelta(days=int(rng.integers(30))))
+        for user in users
+        for page, p in zip(pages, rng.uniform(0.1, 0.7, len(pages)), strict=True)
+        if rng.random() < p
+    ]
+    usage = pd.DataFrame(rows, columns=["user_id", "page", "first_used_at"])
+    return usage.sample(frac=1, random_state=seed).reset_index(drop=True)
+
+
+def plain_recommend(usage: pd.DataFrame, top_n: int) -> list[tuple[str, str, float, int]]:
+    """recommend() by hand: sets, loops and math.sqrt; ties by page name."""
+    used = defaultdict(set)
+    for user, page in zip(usage["user_id"], usage["page"], strict=True):
+        used[user].add(page)
+    pages = sorted({p for ps in used.values() for p in ps})
+    users_of = {p: {u for u, ps in used.items() if p in ps} for p in pages}
+
+    def cosine(p: str, q: str) -> float:
+        both = len(users_of[p] & users_of[q])
+        return both / math.sqrt(len(users_of[p]) * len(users_of[q])) if p != q else 0.0
+
+    rows = []
+    for user in sorted(used):
+        scores = {
+            p: sum(cosine(q, p) for q in used[user]) / len(used[user])
+            for p in pages
+            if p not in used[user]
+        }
+        # float32 in recommend(): scores equal in exact arithmetic may differ in their
+        # last digits there, so rank by the score rounded, then by page
+        best = sorted(scores, key=lambda p: (-round(scores[p], 5), p))[:top_n]
+        served = [p for p in best if scores[p] > 0]
+        rows += [(user, p, scores[p], rank) for rank, p in enumerate(served, start=1)]
+    return rows
+
+
+@pytest.mark.parametrize("seed", [1, 2, 3])
+def test_recommend_matches_a_plain_python_recommender(seed):
+    usage = generated_usage(seed)
+    result = recommend.recommend(usage[["user_id", "page"]], top_n=3)
+    expected = plain_recommend(usage, top_n=3)
+    columns = ["user_id", "page", "score", "recommendation_rank"]
+    got = list(result[columns].itertuples(index=False, name=None))
+    assert [(u, p, r) for u, p, _, r in got] == [(u, p, r) for u, p, _, r in expected]
+    assert [s for *_, s, _ in got] == pytest.approx([s for *_, s, _ in expected], rel=1e-6)
+    assert set(result["model_name"]) == {recommend.COSINE}
+
+
+@pytest.mark.parametrize("seed", [1, 2, 3])
+def test_evaluation_split_matches_a_plain_python_count(seed):
+    usage = generated_usage(seed)
+    metrics = recommend.evaluate(usage, ks=[1, 2], test_fraction=0.3, bootstrap_samples=50)
+    split_at = metrics["split_at"].iloc[0]
+    before = defaultdict(set)
+    for user, page, first_used_at in usage.itertuples(index=False):
+        if first_used_at < split_at:
+            before[user].add(page)
+    later = defaultdict(set)
+    for user, page, first_used_at in usage.itertuples(index=False):
+        if first_used_at >= split_at and user in before:
+            later[user].add(page)
+    all_pages = set(usage["page"])
+    candidates = [len(all_pages - before[user]) for user in sorted(later)]
+    assert (metrics["train_users"] == len(before)).all()
+    assert (metrics["users_evaluated"] == len(later)).all()
+    assert metrics["candidate_pages_mean"].to_numpy() == pytest.approx(
+        sum(candidates) / len(candidates)
+    )
+    # most popular, by hand: users per page before the split, ties by page name
+    popularity = {p: sum(p in ps for ps in before.values()) for p in all_pages}
+    for k in (1, 2):
+        hits = []
+        for user in sorted(later):
+            ranked = sorted(all_pages - before[user], key=lambda p: (-popularity[p], p))
+            hits.append(bool({p for p in ranked[:k] if popularity[p] > 0} & later[user]))
+        row = metrics[(metrics["model_name"] == recommend.POPULAR) & (metrics["k"] == k)]
+        assert row["hit_rate_at_k"].item() == pytest.approx(sum(hits) / len(hits))
