@@ -325,6 +325,14 @@ def _scaling_section(r: dict) -> list[str]:
             f"{p['full_gb']:.2f} | {incr} | {p['incremental_gb']:.2f} | {share} | {per_m} | "
             f"{land} |"
         )
+    reused = [p for p in points if p.get("reused_from")]
+    if reused:
+        sizes = ", ".join(f"{p['size']:g}" for p in reused)
+        lines += [
+            "",
+            f"Sizes {sizes}: built by the run started {reused[0]['reused_from']} in the same "
+            "folder, with the same code (`--reuse-sizes`).",
+        ]
     if r.get("chart"):
         lines += ["", f"![Build time and peak memory against events]({r['chart']})"]
     return lines + [""]

@@ -600,6 +600,14 @@ def _new_run(args: argparse.Namespace) -> Run:
     return run
 
 
+def _earlier_results(out: Path) -> dict:
+    """The raw figures of an earlier run in the same folder (``--reuse-sizes``)."""
+    try:
+        return json.loads((out / "benchmark.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
+
+
 def parse_sizes(text: str) -> list[float]:
     """``0.2,0.5,1`` -> [0.2, 0.5, 1.0]: fractions of the scales, the largest last (the
     main run)."""
@@ -643,9 +651,22 @@ def _finish(
 
 def run_benchmark(args: argparse.Namespace) -> int:
     """Every step in order; see the module docstring."""
+    earlier = _earlier_results(Path(args.out).resolve()) if args.reuse_sizes else {}
     run = _new_run(args)
     sizes = parse_sizes(args.sizes)
-    run.results["scaling"] = [scaled_builds(run, args, size / sizes[-1]) for size in sizes[:-1]]
+    run.results["scaling"] = []
+    for size in sizes[:-1]:
+        fraction = size / sizes[-1]
+        kept = [p for p in earlier.get("scaling", []) if p["size"] == round(fraction, 4)]
+        if kept:  # --reuse-sizes: this size's builds of an earlier run in the same folder
+            print(f"benchmark: reusing the builds at {fraction:g}x of {earlier['started']}")
+            run.results["scaling"].append({**kept[0], "reused_from": earlier["started"]})
+            prefix = f"[{fraction:g}×] "
+            for name, step in earlier.get("steps", {}).items():
+                if name.startswith(prefix):
+                    run.results["steps"][name] = step
+        else:
+            run.results["scaling"].append(scaled_builds(run, args, fraction))
     generate(run, args)
     hold_back(run)
     full, incremental = builds(run)
@@ -716,6 +737,12 @@ def build_parser() -> argparse.ArgumentParser:
         type=Path,
         default=DEFAULT_CHART,
         help=f"the PNG of time and memory against events (default: {DEFAULT_CHART})",
+    )
+    parser.add_argument(
+        "--reuse-sizes",
+        action="store_true",
+        help="take the smaller sizes' builds from the benchmark.json of an earlier run in "
+        "--out (the report says so) instead of building them again",
     )
     parser.add_argument(
         "--no-csv",

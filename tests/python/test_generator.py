@@ -513,3 +513,17 @@ def test_parquet_same_columns_and_content(tmp_path):
     again = tmp_path / "p2"
     generate(again, seed=3, scale=0.05, fmt="parquet")
     assert _files(again) == _files(pq_dir)
+
+
+def test_page_ids_concatenate_when_pyarrow_chunks_them():
+    # pyarrow returns a ChunkedArray for a large NumPy array (the default benchmark size);
+    # the generator joins such id arrays with pa.concat_arrays, which takes Arrays only.
+    import pyarrow as pa
+
+    from uptake.generator._pages import one_array
+
+    chunked = pa.chunked_array([pa.array(["1", "2"]), pa.array(["3"])])
+    with pytest.raises(TypeError):
+        pa.concat_arrays([chunked, pa.array(["4"])])
+    joined = pa.concat_arrays([one_array(chunked), one_array(pa.array(["4"]))])
+    assert joined.to_pylist() == ["1", "2", "3", "4"]

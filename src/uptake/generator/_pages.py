@@ -139,7 +139,13 @@ def _ids(rng: np.random.Generator, n: int) -> pa.Array:
     text = (digits + ord("0")).view(f"S{ID_DIGITS}").ravel()
     if len(np.unique(text)) != n:  # practically impossible; keep ids unique regardless
         raise RuntimeError("id collision; use another seed")
-    return pa.array(text.astype(f"U{ID_DIGITS}"))
+    return one_array(pa.array(text.astype(f"U{ID_DIGITS}")))
+
+
+def one_array(values: pa.Array | pa.ChunkedArray) -> pa.Array:
+    """``values`` as one Array: pyarrow hands back a ChunkedArray when it converts a large
+    NumPy array (seen at the benchmark's default size), which ``pa.concat_arrays`` refuses."""
+    return values.combine_chunks() if isinstance(values, pa.ChunkedArray) else values
 
 
 def _return_gap_tables() -> np.ndarray:
@@ -315,7 +321,7 @@ def generate_pages(
         old = _already_active(already_active_rng, v, n)
         if set(old["ids"].to_pylist()) & set(ids.to_pylist()):  # practically impossible
             raise RuntimeError("id collision; use another seed")
-        ids = pa.concat_arrays([ids, old["ids"]])
+        ids = pa.concat_arrays([one_array(ids), one_array(old["ids"])])
         os_ = np.concatenate([os_, old["os"]])
         ev_user = np.concatenate([ev_user, old["user"]])
         ts_us = np.concatenate([ts_us, old["ts_us"]])
