@@ -478,15 +478,22 @@ def _materialization_section(r: dict) -> list[str]:
         if kind.endswith(" table")
         for name, s in x["models"].items()
     }
+    reasons = {
+        name: reason for x in kinds.values() for name, reason in x.get("reasons", {}).items()
+    }
     if whole:
-        top = sorted(whole.items(), key=lambda kv: -kv[1])[:15]
+        top = sorted(whole.items(), key=lambda kv: -kv[1])[:25]
         lines += [
             "",
-            "The models rebuilt whole that cost most in it:",
+            "The models rebuilt whole that cost most in it, with the reason their "
+            "`meta.rebuilt_whole` gives for not being incremental:",
             "",
-            "| model | s |",
-            "| --- | ---: |",
-            *(f"| `{name}` | {s:.1f} |" for name, s in top),
+            "| model | s | why rebuilt whole |",
+            "| --- | ---: | --- |",
+            *(
+                f"| `{name}` | {s:.1f} | {reasons.get(name, '*no reason given: to do*')} |"
+                for name, s in top
+            ),
         ]
     return lines
 

@@ -154,7 +154,9 @@ def _node_summary(run_results: Path) -> dict:
 
 def by_materialization(run_results: Path, manifest: Path) -> dict:
     """Node seconds of a build by kind: models by materialization (table = rebuilt whole,
-    incremental, view), Python or SQL, and the data tests; each model's seconds too."""
+    incremental, view), Python or SQL, and the data tests; each model's seconds too, and
+    for a model rebuilt whole the reason its ``meta.rebuilt_whole`` gives (why it is
+    cheaper, or must be, rebuilt than incremental)."""
     try:
         nodes = json.loads(manifest.read_text(encoding="utf-8"))["nodes"]
     except (OSError, ValueError, KeyError):
@@ -172,6 +174,9 @@ def by_materialization(run_results: Path, manifest: Path) -> dict:
         entry["nodes"] += 1
         if node.get("resource_type") == "model":
             entry["models"][node["name"]] = round(seconds, 2)
+            reason = (node["config"].get("meta") or {}).get("rebuilt_whole")
+            if reason:
+                entry.setdefault("reasons", {})[node["name"]] = " ".join(str(reason).split())
     return kinds
 
 

@@ -265,6 +265,7 @@ def test_node_time_is_split_by_materialization(tmp_path):
         return f"model.uptake.{name}", node
 
     nodes = dict([model("a", "table"), model("b", "incremental"), model("c", "table", "python")])
+    nodes["model.uptake.a"]["config"]["meta"] = {"rebuilt_whole": "a  few\n rows"}
     nodes["test.uptake.t1"] = {"resource_type": "test", "name": "t1", "config": {}}
     (tmp_path / "manifest.json").write_text(json.dumps({"nodes": nodes}))
     results = [
@@ -274,11 +275,14 @@ def test_node_time_is_split_by_materialization(tmp_path):
     ]  # fmt: skip
     (tmp_path / "run_results.json").write_text(json.dumps({"results": results}))
     kinds = by_materialization(tmp_path / "run_results.json", tmp_path / "manifest.json")
-    assert kinds["sql table"] == {"seconds": 2.0, "nodes": 1, "models": {"a": 2.0}}
+    assert kinds["sql table"] == {
+        "seconds": 2.0, "nodes": 1, "models": {"a": 2.0}, "reasons": {"a": "a few rows"}
+    }  # fmt: skip
     assert kinds["python table"]["models"] == {"c": 4.0}
     assert kinds["sql incremental"]["seconds"] == 1.0
     assert kinds["test"] == {"seconds": 0.5, "nodes": 1, "models": {}}
     text = report.render_markdown(
         {**a_run(), "dbt": {"incremental": {"by_materialization": kinds}}}
     )
-    assert "| `c` | 4.0 |" in text and "| python table | 1 | 4.0 |" in text
+    assert "| `c` | 4.0 | *no reason given: to do* |" in text
+    assert "| `a` | 2.0 | a few rows |" in text and "| python table | 1 | 4.0 |" in text
