@@ -20,9 +20,12 @@ Values stay text exactly as exported (no trimming, no typing): staging owns the 
 from __future__ import annotations
 
 import codecs
+import contextlib
 import csv
 import json
+import os
 import re
+import tempfile
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -189,6 +192,32 @@ def _sql_text(text: str) -> str:
     return "'" + text.replace("'", "''") + "'"
 
 
+def quote_identifier(name: str) -> str:
+    """A SQL identifier, quoted: any name (a hyphen, a quote, a space) stays one name."""
+    return '"' + name.replace('"', '""') + '"'
+
+
+# DuckDB's readers take a path holding one of these as a glob pattern (a file named
+# 'a[1].parquet' would read 'a1.parquet'), and one starting with '~' as under the home.
+_GLOB_CHARACTERS = re.compile(r"[*?\[\]{}\\]")
+
+
+@contextlib.contextmanager
+def _literal_path(path: Path) -> Iterator[str]:
+    """A path that DuckDB reads as exactly this file: the path itself, or, if DuckDB would
+    take it as a pattern, a symbolic link of a plain name in a folder of its own."""
+    text = str(path)
+    if not _GLOB_CHARACTERS.search(text) and not text.startswith("~"):
+        yield text
+        return
+    with tempfile.TemporaryDirectory(prefix="uptake_landing_") as folder:
+        link = os.path.join(folder, "file" + path.suffix.lower())
+        os.symlink(path.absolute(), link)
+        if _GLOB_CHARACTERS.search(link):
+            raise OSError(f"the temporary folder {folder} is not a plain path")
+        yield link
+
+
 def output_schema(spec: LandingSpec) -> pa.Schema:
     """The raw table's columns: all text but ``_source_line``."""
     return pa.schema(
@@ -210,6 +239,8 @@ _SPLITLINES_BYTES = (b"\x0b", b"\x0c", b"\x1c", b"\x1d", b"\x1e")
 _SPLITLINES_CHARS = ("\x85", "\u2028", "\u2029")
 
 Sink = Callable[[pa.RecordBatch], None]
+# Runs ``insert into <raw table> <select>`` where the raw table lives; returns the rows.
+Insert = Callable[[str], int]
 
 
 def _chunks(path: Path, size: int = CHUNK_BYTES) -> Iterator[bytes]:
@@ -480,7 +511,7 @@ def _json_text(sql: str, escape: bool) -> str:
 
 def _fast_query(
     spec: LandingSpec,
-    path: Path,
+    path: str,
     width: int,
     contract: dict[int, str],
     extra: dict[int, str],
@@ -526,7 +557,7 @@ def _fast_query(
     return f"""
         select {", ".join(select) or "1 as _none"}
         from read_csv(
-            {_sql_text(str(path))}, header = false, skip = 1, columns = {columns},
+            {_sql_text(path)}, header = false, skip = 1, columns = {columns},
             delim = ',', quote = '"', escape = '"', strict_mode = true,
             null_padding = false, allow_quoted_nulls = false, ignore_errors = false,
             auto_detect = false
@@ -562,11 +593,11 @@ def read_csv_fast(
     if missing_required:
         raise Unproven("lacks a required column (every record is rejected with its text)")
     schema = output_schema(spec)
-    query = _fast_query(spec, path, width, contract, extra, scan)
     present = set(contract.values())
     rows = value_bytes = value_quotes = 0
     try:
-        with duckdb.connect() as conn:
+        with _literal_path(path) as readable, duckdb.connect() as conn:
+            query = _fast_query(spec, readable, width, contract, extra, scan)
             reader = conn.execute(query).to_arrow_reader(BATCH_ROWS)
             for batch in reader:
                 n = batch.num_rows
@@ -614,18 +645,18 @@ def read_csv_fast(
 # ------------------------------------------------------------------------ Parquet
 
 
-def read_parquet_file(
-    spec: LandingSpec, path: Path, relative: str, report: FileReport, sink: Sink
-) -> None:
-    """A Parquet export, read by DuckDB column-wise (no Python loop per row): typed
-    values become text, extra columns JSON, and the row number stands for the line."""
-    header = pq.read_schema(path).names
+def parquet_query(
+    spec: LandingSpec, path: str, header: list[str], relative: str
+) -> tuple[str, tuple[str, ...], tuple[str, ...], tuple[str, ...]]:
+    """The select that turns a Parquet export (read by DuckDB from ``path``, whose columns
+    are ``header``) into raw rows: typed values become text, extra columns JSON, and the
+    row number stands for the line. Also the missing required and optional columns and
+    the extra columns' keys. No order: where the rows go, order does not matter."""
     contract, extra, missing_required, missing_optional = _header_layout(spec, header)
     by_column = {column: p for p, column in contract.items()}
 
     def column_text(position: int) -> str:
-        name = header[position].replace('"', '""')
-        return f'cast("{name}" as varchar)'
+        return f"cast({quote_identifier(header[position])} as varchar)"
 
     values = [
         f"{column_text(by_column[c])} as {c}" if c in by_column else f"cast(null as varchar) as {c}"
@@ -651,25 +682,47 @@ def read_parquet_file(
         select
             {_sql_text(relative)} as _source_file,
             cast(file_row_number + 2 as bigint) as _source_line,
-            {_sql_text(path.stem)} as _file_stem,
+            {_sql_text(Path(relative).stem)} as _file_stem,
             {", ".join(values)},
             {extras} as _extra_columns,
             {error} as _load_error,
             cast(null as varchar) as _raw_record
-        from read_parquet({_sql_text(str(path))}, file_row_number = true)
-        order by file_row_number
+        from read_parquet({_sql_text(path)}, file_row_number = true)
     """
-    schema = output_schema(spec)
-    with duckdb.connect() as conn:
-        for batch in conn.execute(query).to_arrow_reader(BATCH_ROWS):
-            if batch.num_rows:
-                report.records += batch.num_rows
-                sink(pa.RecordBatch.from_arrays(batch.columns, schema=schema))
+    return query, missing_required, missing_optional, tuple(extra.values())
+
+
+def read_parquet_file(
+    spec: LandingSpec,
+    path: Path,
+    relative: str,
+    report: FileReport,
+    sink: Sink,
+    insert: Insert | None = None,
+) -> None:
+    """A Parquet export, read by DuckDB column-wise (no Python loop per row). With
+    ``insert``, one ``insert ... select`` on the target database lands the whole file (no
+    batch passes through Python); without, the rows go to ``sink`` in file order."""
+    header = pq.read_schema(path).names
+    with _literal_path(path) as readable:
+        query, missing_required, missing_optional, extra = parquet_query(
+            spec, readable, header, relative
+        )
+        if insert is not None:
+            report.records = insert(query)
+        else:
+            schema = output_schema(spec)
+            # A fresh connection keeps the order of insertion: the rows come in file order.
+            with duckdb.connect() as conn:
+                for batch in conn.execute(query).to_arrow_reader(BATCH_ROWS):
+                    if batch.num_rows:
+                        report.records += batch.num_rows
+                        sink(pa.RecordBatch.from_arrays(batch.columns, schema=schema))
     report.reader = "parquet"
     report.encodings = ("parquet",)
     report.missing_required = missing_required
     report.missing_optional = missing_optional
-    report.extra_columns = tuple(extra.values())
+    report.extra_columns = extra
 
 
 # ------------------------------------------------------------------------ per file
@@ -693,14 +746,17 @@ def land_file(
     sink: Sink,
     retract: Callable[[], None],
     fast: bool = True,
+    insert: Insert | None = None,
 ) -> FileReport:
-    """Hand the rows of one data file to ``sink`` in batches. A CSV file takes the fast
-    path; if that cannot prove its result, ``retract`` must take back whatever batches
-    it handed over, and the tolerant reader reads the file again."""
+    """Land the rows of one data file. A CSV file goes to ``sink`` in batches: it takes
+    the fast path; if that cannot prove its result, ``retract`` must take back whatever
+    batches it handed over, and the tolerant reader reads the file again. A Parquet file
+    lands with one ``insert`` where the raw table lives, or, without ``insert``, goes to
+    ``sink`` in batches too."""
     relative = path.relative_to(raw_dir).as_posix()
     report = FileReport(path=relative)
     if DATA_SUFFIXES[path.suffix.lower()] == "parquet":
-        read_parquet_file(spec, path, relative, report, sink)
+        read_parquet_file(spec, path, relative, report, sink, insert)
         return report
     if fast:
         try:
@@ -720,17 +776,20 @@ def land_folder(
     retract: Callable[[str], None],
     files: Iterable[Path] | None = None,
     fast: bool = True,
+    insert: Insert | None = None,
 ) -> list[FileReport]:
-    """Hand the rows of the data files of one landing folder (all of them, or only
-    ``files``) to ``sink``, file after file; ``retract(relative path)`` takes back a
-    file's batches when the fast path falls back."""
+    """Land the data files of one landing folder (all of them, or only ``files``), file
+    after file (see :func:`land_file`); ``retract(relative path)`` takes back a file's
+    batches when the fast path falls back."""
     spec = SPECS[source]
     raw_dir = Path(raw_dir)
     reports = []
     for path in landing_files(raw_dir, spec) if files is None else sorted(files):
         relative = path.relative_to(raw_dir).as_posix()
         reports.append(
-            land_file(spec, path, raw_dir, sink, lambda r=relative: retract(r), fast=fast)
+            land_file(
+                spec, path, raw_dir, sink, lambda r=relative: retract(r), fast=fast, insert=insert
+            )
         )
     return reports
 
@@ -739,7 +798,7 @@ def load_folder(
     raw_dir: Path | str, source: str, files: Iterable[Path] | None = None, fast: bool = True
 ) -> tuple[pa.Table, list[FileReport]]:
     """Read the data files of one landing folder (all of them, or only ``files``) into
-    one all-text table (in memory: the dbt plugin streams with :func:`land_folder`)."""
+    one all-text table (in memory: the dbt plugin lands into a :class:`RawTable`)."""
     batches: list[pa.RecordBatch] = []
 
     def retract(relative: str) -> None:
@@ -747,3 +806,71 @@ def load_folder(
 
     reports = land_folder(raw_dir, source, batches.append, retract, files, fast=fast)
     return pa.Table.from_batches(batches, schema=output_schema(SPECS[source])), reports
+
+
+# ------------------------------------------------------------------ the raw table
+
+
+class RawTable:
+    """A raw table on a DuckDB connection (``name`` is ``schema.table`` or
+    ``catalog.schema.table``), which :meth:`land` fills: CSV batches appended (and a
+    fallen-back file's rows deleted again), Parquet files inserted in SQL. Transactions
+    are the caller's."""
+
+    def __init__(self, conn: duckdb.DuckDBPyConnection, name: str, source: str) -> None:
+        self.conn = conn
+        self.parts = tuple(name.split("."))
+        if len(self.parts) not in (2, 3) or not all(self.parts):
+            raise ValueError(f"{name!r} is not schema.table or catalog.schema.table")
+        self.sql_name = ".".join(quote_identifier(part) for part in self.parts)
+        self.source = source
+        self.columns = output_schema(SPECS[source]).names
+        self.rows = 0
+
+    def exists(self) -> bool:
+        *catalog, schema, table = self.parts
+        where = "table_schema = ? and table_name = ?"
+        if catalog:
+            where += " and table_catalog = ?"
+        (count,) = self.conn.execute(
+            f"select count(*) from information_schema.tables where {where}",
+            [schema, table, *catalog],
+        ).fetchone()
+        return count > 0
+
+    def create(self) -> None:
+        columns = ", ".join(
+            f"{quote_identifier(name)} {'bigint' if name == '_source_line' else 'varchar'}"
+            for name in self.columns
+        )
+        self.conn.execute(f"create table {self.sql_name} ({columns})")
+
+    def append(self, batch: pa.RecordBatch) -> None:
+        self.conn.register("landing_rows", pa.Table.from_batches([batch]))
+        try:
+            self.conn.execute(f"insert into {self.sql_name} by name select * from landing_rows")
+        finally:
+            self.conn.unregister("landing_rows")
+        self.rows += batch.num_rows
+
+    def retract(self, relative: str) -> None:
+        (deleted,) = self.conn.execute(
+            f"delete from {self.sql_name} where _source_file = ?", [relative]
+        ).fetchone()
+        self.rows -= deleted
+
+    def insert(self, select: str) -> int:
+        columns = ", ".join(quote_identifier(name) for name in self.columns)
+        (inserted,) = self.conn.execute(
+            f"insert into {self.sql_name} ({columns}) {select}"
+        ).fetchone()
+        self.rows += inserted
+        return inserted
+
+    def land(
+        self, raw_dir: Path | str, files: Iterable[Path] | None = None, fast: bool = True
+    ) -> list[FileReport]:
+        """Land the data files of the source's folder (all, or only ``files``) here."""
+        return land_folder(
+            raw_dir, self.source, self.append, self.retract, files, fast=fast, insert=self.insert
+        )
