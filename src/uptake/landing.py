@@ -239,8 +239,9 @@ _SPLITLINES_BYTES = (b"\x0b", b"\x0c", b"\x1c", b"\x1d", b"\x1e")
 _SPLITLINES_CHARS = ("\x85", "\u2028", "\u2029")
 
 Sink = Callable[[pa.RecordBatch], None]
-# Runs ``insert into <raw table> <select>`` where the raw table lives; returns the rows.
-Insert = Callable[[str], int]
+# Inserts into the raw table, where it lives, the rows of a select on that database or of
+# a stream of batches; returns how many.
+Insert = Callable[[str | pa.RecordBatchReader], int]
 
 
 def _chunks(path: Path, size: int = CHUNK_BYTES) -> Iterator[bytes]:
@@ -575,7 +576,43 @@ def read_csv_fast(
 ) -> None:
     """DuckDB's CSV reader, streamed in batches to ``sink``; raises :class:`Unproven`
     (possibly after some batches) unless it proves that it took every record of the
-    file as the tolerant reader would.
+    file as the tolerant reader would (see :func:`_fast_batches`)."""
+    for batch in _fast_batches(spec, path, relative, report):
+        sink(batch)
+
+
+def _insert_csv_fast(
+    spec: LandingSpec, path: Path, relative: str, report: FileReport, insert: Insert
+) -> None:
+    """The fast path's batches handed to ``insert`` as one stream (one statement where
+    the raw table lives, which writes them as they come); raises :class:`Unproven`
+    after the stream if the proof failed, and the rows in so far must be retracted."""
+    batches = _fast_batches(spec, path, relative, report)
+    first = next(batches, None)  # what the byte scan refuses, it refuses before any row
+    refused: list[Unproven] = []
+
+    def stream() -> Iterator[pa.RecordBatch]:
+        if first is None:
+            return
+        yield first
+        try:
+            yield from batches
+        except Unproven as exc:
+            # Raised inside the insert, it would abort the caller's transaction: the
+            # stream ends instead.
+            refused.append(exc)
+
+    insert(pa.RecordBatchReader.from_batches(output_schema(spec), stream()))
+    if refused:
+        raise refused[0]
+
+
+def _fast_batches(
+    spec: LandingSpec, path: Path, relative: str, report: FileReport
+) -> Iterator[pa.RecordBatch]:
+    """DuckDB's CSV reader, in batches of raw rows; raises :class:`Unproven` (possibly
+    after some batches) unless it proves that it took every record of the file as the
+    tolerant reader would.
 
     The proof: every record starts on its own line (the records DuckDB returns equal the
     physical lines after the header; a quoted line end, a blank line or a skipped record
@@ -625,7 +662,7 @@ def read_csv_fast(
                         columns.append(nulls)
                 columns.append(batch.column("_extra_columns") if extra else nulls)
                 columns += [nulls, nulls]
-                sink(pa.RecordBatch.from_arrays(columns, schema=schema))
+                yield pa.RecordBatch.from_arrays(columns, schema=schema)
                 rows += n
     except (duckdb.Error, pa.ArrowException, OSError) as exc:
         # A CSV error met while streaming reaches Python through Arrow, as an OSError.
@@ -748,11 +785,11 @@ def land_file(
     fast: bool = True,
     insert: Insert | None = None,
 ) -> FileReport:
-    """Land the rows of one data file. A CSV file goes to ``sink`` in batches: it takes
-    the fast path; if that cannot prove its result, ``retract`` must take back whatever
-    batches it handed over, and the tolerant reader reads the file again. A Parquet file
-    lands with one ``insert`` where the raw table lives, or, without ``insert``, goes to
-    ``sink`` in batches too."""
+    """Land the rows of one data file, with ``insert`` (one statement per file where the
+    raw table lives) or else in batches to ``sink``. A CSV file takes the fast path (its
+    batches streamed to ``insert``); if that cannot prove its result, ``retract`` must
+    take back whatever rows it handed over, and the tolerant reader reads the file again
+    (in batches to ``sink``). A Parquet file lands as one ``insert ... select``."""
     relative = path.relative_to(raw_dir).as_posix()
     report = FileReport(path=relative)
     if DATA_SUFFIXES[path.suffix.lower()] == "parquet":
@@ -760,7 +797,10 @@ def land_file(
         return report
     if fast:
         try:
-            read_csv_fast(spec, path, relative, report, sink)
+            if insert is None:
+                read_csv_fast(spec, path, relative, report, sink)
+            else:
+                _insert_csv_fast(spec, path, relative, report, insert)
             return report
         except Unproven as exc:
             retract()
@@ -813,9 +853,10 @@ def load_folder(
 
 class RawTable:
     """A raw table on a DuckDB connection (``name`` is ``schema.table`` or
-    ``catalog.schema.table``), which :meth:`land` fills: CSV batches appended (and a
-    fallen-back file's rows deleted again), Parquet files inserted in SQL. Transactions
-    are the caller's."""
+    ``catalog.schema.table``), which :meth:`land` fills: a Parquet file with one
+    ``insert ... select``, a CSV file's fast path with one insert of its stream of
+    batches (its rows deleted again if it falls back), the tolerant reader's batches
+    appended one by one. Transactions are the caller's."""
 
     def __init__(self, conn: duckdb.DuckDBPyConnection, name: str, source: str) -> None:
         self.conn = conn
@@ -859,11 +900,21 @@ class RawTable:
         ).fetchone()
         self.rows -= deleted
 
-    def insert(self, select: str) -> int:
+    def insert(self, rows: str | pa.RecordBatchReader) -> int:
+        """Insert the rows of a select on this database, or of a stream of batches."""
         columns = ", ".join(quote_identifier(name) for name in self.columns)
-        (inserted,) = self.conn.execute(
-            f"insert into {self.sql_name} ({columns}) {select}"
-        ).fetchone()
+        if isinstance(rows, str):
+            (inserted,) = self.conn.execute(
+                f"insert into {self.sql_name} ({columns}) {rows}"
+            ).fetchone()
+        else:
+            self.conn.register("landing_stream", rows)
+            try:
+                (inserted,) = self.conn.execute(
+                    f"insert into {self.sql_name} ({columns}) select {columns} from landing_stream"
+                ).fetchone()
+            finally:
+                self.conn.unregister("landing_stream")
         self.rows += inserted
         return inserted
 

@@ -8,11 +8,29 @@ import shutil
 import subprocess
 import sys
 
+import duckdb
 import pytest
 from conftest import FIXTURES
 
 from uptake import landing
-from uptake.landing import SPECS, load_folder
+from uptake.landing import SPECS, RawTable, load_folder
+
+
+def landed_in_a_raw_table(raw_dir, source) -> tuple[list[dict], list]:
+    """The rows as the dbt plugin lands them: into a DuckDB table, in one transaction
+    (a statement that failed inside it would make the commit fail), in no order."""
+    with duckdb.connect(config={"threads": 2, "preserve_insertion_order": False}) as conn:
+        conn.execute("create schema raw")
+        table = RawTable(conn, "raw.landed", source)
+        conn.execute("begin transaction")
+        table.create()
+        reports = table.land(raw_dir)
+        conn.execute("commit")
+        rows = conn.execute(
+            "select * from raw.landed order by _source_file, _source_line"
+        ).to_arrow_table()
+        assert table.rows == rows.num_rows
+        return rows.to_pylist(), reports
 
 
 def both(raw_dir, source):
@@ -20,7 +38,11 @@ def both(raw_dir, source):
     fast, reports = load_folder(raw_dir, source)
     assert fast.schema == tolerant.schema
     assert fast.to_pylist() == tolerant.to_pylist()
-    return {r.path: r.reader for r in reports}
+    landed, landed_reports = landed_in_a_raw_table(raw_dir, source)
+    assert landed == tolerant.to_pylist()
+    readers = {r.path: r.reader for r in reports}
+    assert {r.path: r.reader for r in landed_reports} == readers
+    return readers
 
 
 @pytest.mark.parametrize("source", sorted(SPECS))
@@ -145,6 +167,9 @@ def test_unproven_file_after_batches_is_retracted(generated, tmp_path, monkeypat
     assert reports[0].reader == "python" and "records on" in reports[0].fallback
     tolerant, _ = load_folder(tmp_path, "logins", fast=False)
     assert fast.to_pylist() == tolerant.to_pylist()
+    landed, reports = landed_in_a_raw_table(tmp_path, "logins")
+    assert reports[0].reader == "python" and "records on" in reports[0].fallback
+    assert landed == tolerant.to_pylist()
 
 
 def test_chunked_tolerant_reader_equals_whole_file_reading(monkeypatch):
@@ -190,3 +215,28 @@ def test_random_csv_files_land_alike(tmp_path):
         path.write_text(random_csv(rng), encoding="utf-8", newline="")
         readers += both(tmp_path, "logins").values()
     assert readers.count("duckdb") > 100  # the fast path was taken, and checked, often
+
+
+@pytest.mark.parametrize(
+    ("name", "plant"),
+    [
+        ("ragged_row_late", lambda t: t.replace(",1\n", ",1,extra\n", 1)),
+        # the tail starts at a line end: its first ",20" follows the index of a row
+        ("control_in_index_late", lambda t: t.replace(",20", "\x01,20", 1)),
+    ],
+)
+def test_a_refusal_met_mid_stream_ends_the_stream_not_the_transaction(
+    generated, tmp_path, monkeypatch, name, plant
+):
+    """The fast path streams a CSV file into the raw table in one statement; a refusal
+    after some batches went in ends the stream, and the rows in so far are retracted."""
+    monkeypatch.setattr(landing, "BATCH_ROWS", 100)
+    source = "page_events" if "index" in name else "logins"
+    text = (generated / source / f"{source}.csv").read_text(encoding="utf-8")
+    cut = text.index("\n", len(text) * 9 // 10)
+    (tmp_path / source).mkdir()
+    (tmp_path / source / "a.csv").write_text(text[:cut] + plant(text[cut:]), newline="")
+    landed, reports = landed_in_a_raw_table(tmp_path, source)
+    assert reports[0].reader == "python", reports[0].fallback
+    tolerant, _ = load_folder(tmp_path, source, fast=False)
+    assert landed == tolerant.to_pylist()
