@@ -399,6 +399,11 @@ class Unproven(Exception):
     reader would: the file goes to the tolerant reader."""
 
 
+class NotUtf8(Unproven):
+    """The fast path refused the file because it is not UTF-8: its transcoded copy may
+    still take the fast path (see :func:`_transcoded`)."""
+
+
 @dataclass
 class _Scan:
     """What one pass over the bytes of a CSV file finds, independently of any CSV parser."""
@@ -432,7 +437,7 @@ def _scan_csv(path: Path) -> _Scan:
     try:
         header_text = header_line.decode("utf-8").removesuffix("\n").removesuffix("\r")
     except UnicodeDecodeError as exc:
-        raise Unproven("the header is not UTF-8") from exc
+        raise NotUtf8("the header is not UTF-8") from exc
     if '"' in header_text or "\r" in header_text or not header_text.strip():
         raise Unproven("the header is quoted, holds a carriage return or is blank")
     if any(ch in header_text for ch in "\x0b\x0c\x1c\x1d\x1e" + "".join(_SPLITLINES_CHARS)):
@@ -471,14 +476,14 @@ def _scan_csv(path: Path) -> _Scan:
             try:
                 text = decoder.decode(chunk)
             except UnicodeDecodeError as exc:
-                raise Unproven("not UTF-8") from exc
+                raise NotUtf8("not UTF-8") from exc
             if any(ch in text for ch in _SPLITLINES_CHARS):
                 raise Unproven("a value holds a character at which str.splitlines breaks lines")
         previous_last = last = chunk[-1:]
     try:
         decoder.decode(b"", final=True)
     except UnicodeDecodeError as exc:
-        raise Unproven("not UTF-8") from exc
+        raise NotUtf8("not UTF-8") from exc
     if crs != crlfs:
         raise Unproven("a carriage return that does not end a line")
     lines = newlines + (0 if last == b"\n" else 1)
@@ -797,16 +802,57 @@ def land_file(
         return report
     if fast:
         try:
-            if insert is None:
-                read_csv_fast(spec, path, relative, report, sink)
-            else:
-                _insert_csv_fast(spec, path, relative, report, insert)
+            _land_csv_fast(spec, path, relative, report, sink, insert)
             return report
+        except NotUtf8 as exc:
+            retract()
+            report = FileReport(path=relative, fallback=str(exc))
+            with tempfile.TemporaryDirectory(prefix="uptake_landing_") as folder:
+                copy, encodings = _transcoded(path, Path(folder))
+                try:
+                    _land_csv_fast(spec, copy, relative, report, sink, insert)
+                    report.encodings = encodings
+                    report.fallback = None
+                    return report
+                except Unproven as again:
+                    retract()
+                    report = FileReport(path=relative, fallback=f"{exc}; its UTF-8 copy: {again}")
         except Unproven as exc:
             retract()
             report = FileReport(path=relative, fallback=str(exc))
     read_csv_tolerant(spec, path, relative, report, sink)
     return report
+
+
+def _land_csv_fast(
+    spec: LandingSpec,
+    path: Path,
+    relative: str,
+    report: FileReport,
+    sink: Sink,
+    insert: Insert | None,
+) -> None:
+    if insert is None:
+        read_csv_fast(spec, path, relative, report, sink)
+    else:
+        _insert_csv_fast(spec, path, relative, report, insert)
+
+
+def _transcoded(path: Path, folder: Path) -> tuple[Path, tuple[str, ...]]:
+    """A UTF-8 copy, in ``folder`` under the same name, of a file that is not UTF-8: its
+    lines decoded as the tolerant reader decodes such a file (bytes split at \\r and \\n,
+    each line in UTF-8, cp1252 or Latin-1; no byte-order mark), and the encodings used.
+    Where the copy holds no character at which str.splitlines breaks a line (else the
+    fast path refuses it), the tolerant reader reads the copy as it reads the file, so
+    what the fast path proves of the copy holds for the file."""
+    copy = folder / path.name
+    encodings: set[str] = set()
+    with copy.open("w", encoding="utf-8", newline="") as out:
+        for raw in _split_lines(_without_bom(path), lambda b: b.splitlines(keepends=True)):
+            text, encoding = decode_line(raw)
+            encodings.add(encoding)
+            out.write(text)
+    return copy, tuple(sorted(encodings))
 
 
 def land_folder(

@@ -4,7 +4,6 @@ reader lands, and falls back to it, file by file, when it cannot prove that."""
 from __future__ import annotations
 
 import random
-import shutil
 import subprocess
 import sys
 
@@ -48,12 +47,17 @@ def both(raw_dir, source):
 @pytest.mark.parametrize("source", sorted(SPECS))
 def test_fast_path_equals_tolerant_reader_on_the_fixtures(source):
     readers = both(FIXTURES, source)
-    # The clean files take the fast path; the quirky ones fall back.
+    # The clean files take the fast path, and so do the legacy 8-bit ones (through a
+    # UTF-8 copy); the quirky ones fall back.
     expected = {
-        "share_view": {"share_view/ES.csv": "duckdb", "share_view/IS.csv": "python"},
+        "share_view": {
+            "share_view/ES.csv": "duckdb",
+            "share_view/IS.csv": "duckdb",
+            "share_view/YB.csv": "python",
+        },
         "logins": {"logins/logins.csv": "duckdb"},
         "page_events": {"page_events/page_events.csv": "duckdb"},
-        "users": {"users/users.csv": "python"},
+        "users": {"users/users.csv": "duckdb"},
     }[source]
     assert {path: readers[path] for path in expected} == expected
 
@@ -142,11 +146,38 @@ def test_extra_column_json_lands_alike(generated, tmp_path, monkeypatch, name, p
     assert both(tmp_path, "page_events") == {f"page_events/{name}.csv": reader}
 
 
-def test_legacy_8_bit_byte_falls_back(generated, tmp_path):
-    shutil.copytree(generated / "logins", tmp_path / "logins")
-    with (tmp_path / "logins" / "logins.csv").open("ab") as file:
-        file.write(b"2014-05-01 10:00:00,caf\xe9,1\n")
-    assert both(tmp_path, "logins") == {"logins/logins.csv": "python"}
+# Planted in a copy of a generated logins file, as bytes: legacy 8-bit bytes (the file
+# is not UTF-8) with and without what the fast path refuses in the UTF-8 copy too.
+PLANTED_8_BIT = [
+    ("cp1252", lambda b: b + b"2014-05-01 10:00:00,caf\xe9 \x93x\x94,1\n", "duckdb"),
+    ("cp1252_crlf", lambda b: (b + b"2014-05-01,caf\xe9,1\n").replace(b"\n", b"\r\n"), "duckdb"),
+    ("bom_cp1252", lambda b: b"\xef\xbb\xbf" + b.replace(b",1\n", b",\xe9\n", 1), "duckdb"),
+    ("bom_twice", lambda b: b"\xef\xbb\xbf\xef\xbb\xbf" + b + b"x,\xe9,1\n", "duckdb"),
+    # 0x81 is not cp1252: the line decodes as Latin-1, where 0x85 is a line break of
+    # str.splitlines (but not of the tolerant reader's byte split)
+    ("latin1_next_line", lambda b: b.replace(b",1\n", b",\x81\x85,1\n", 1), "python"),
+    ("cp1252_lone_cr", lambda b: b.replace(b",1\n", b",\xe9\r1\n", 1), "python"),
+    ("cp1252_quoted_newline", lambda b: b.replace(b",1\n", b',"\xe9\n"\n', 1), "python"),
+    ("cp1252_header", lambda b: b.replace(b"visited", b"visit\xe9", 1), "duckdb"),
+]
+
+
+@pytest.mark.parametrize(
+    ("name", "plant", "reader"), PLANTED_8_BIT, ids=[p[0] for p in PLANTED_8_BIT]
+)
+def test_legacy_8_bit_files_land_alike_through_a_utf_8_copy(
+    generated, tmp_path, monkeypatch, name, plant, reader
+):
+    monkeypatch.setattr(landing, "BATCH_ROWS", 1000)
+    (tmp_path / "logins").mkdir()
+    path = tmp_path / "logins" / f"{name}.csv"
+    path.write_bytes(plant((generated / "logins" / "logins.csv").read_bytes()))
+    assert both(tmp_path, "logins") == {f"logins/{name}.csv": reader}
+    _, reports = load_folder(tmp_path, "logins")
+    if reader == "duckdb":
+        assert "cp1252" in reports[0].encodings or "latin-1" in reports[0].encodings
+    else:
+        assert "its UTF-8 copy" in reports[0].fallback
 
 
 @pytest.mark.parametrize("source", sorted(SPECS))
