@@ -9,9 +9,9 @@ which
 - lands only the files not landed yet in the raw table named in meta ``raw_table``
   (created on first use; :class:`uptake.landing.RawTable`) and records them in the
   manifest, in one transaction: a Parquet file with one ``insert ... select`` from
-  ``read_parquet`` on this database, a CSV file batch by batch (memory does not grow
-  with the file; one whose fast path falls back has its batches deleted again and is
-  read by the tolerant reader);
+  ``read_parquet`` on this database, a CSV file as one insert of a stream of batches
+  (memory does not grow with the file; one whose fast path falls back has its rows
+  deleted again and is read by the tolerant reader, batch by batch);
 - refuses, with a message saying what to do, a landed file that changed since, or a
   landing folder other than the one the raw table was landed from: both need
   ``dbt build --full-refresh``, which makes the hook drop the raw tables and the manifest
