@@ -5,7 +5,7 @@
     landed) is dropped and the source resolved, which makes the plugin append the
     folder's new files to the raw table named in meta raw_table. With --full-refresh
     the raw tables and the manifest rows are dropped first, so every file lands again.
-    Elsewhere than DuckDB it does nothing.
+    Names are quoted part by part. Elsewhere than DuckDB it does nothing.
 #}
 {% macro land_sources() %}
     {%- if execute and target.type == 'duckdb' -%}
@@ -14,9 +14,14 @@
             {%- do meta.update(node.config.meta or {}) -%}
             {%- if meta.get('plugin') == 'landing' -%}
                 {%- if flags.FULL_REFRESH -%}
-                    {%- do run_query('drop table if exists ' ~ meta['raw_table']) -%}
+                    {%- set raw_parts = [] -%}
+                    {%- for part in meta['raw_table'].split('.') -%}
+                        {%- do raw_parts.append(adapter.quote(part)) -%}
+                    {%- endfor -%}
+                    {%- do run_query('drop table if exists ' ~ raw_parts | join('.')) -%}
                 {%- endif -%}
-                {%- do run_query('drop table if exists ' ~ node.schema ~ '.' ~ node.identifier) -%}
+                {%- set landed_now = adapter.quote(node.schema) ~ '.' ~ adapter.quote(node.identifier) -%}
+                {%- do run_query('drop table if exists ' ~ landed_now) -%}
                 {%- do source(node.source_name, node.name) -%}
             {%- endif -%}
         {%- endfor -%}

@@ -6,11 +6,12 @@ which
 
 - compares the folder's data files with the manifest ``raw._landed_files`` (path, size,
   modification time of every file landed so far);
-- reads only the files not landed yet (:func:`uptake.landing.land_folder`) and appends
-  their rows, batch by batch (memory does not grow with the file), to the raw table named
-  in meta ``raw_table`` (created on first use), and records them in the manifest, in one
-  transaction; a CSV file whose fast path falls back has its batches deleted again and is
-  read by the tolerant reader;
+- lands only the files not landed yet in the raw table named in meta ``raw_table``
+  (created on first use; :class:`uptake.landing.RawTable`) and records them in the
+  manifest, in one transaction: a Parquet file with one ``insert ... select`` from
+  ``read_parquet`` on this database, a CSV file as one insert of a stream of batches
+  (memory does not grow with the file; one whose fast path falls back has its rows
+  deleted again and is read by the tolerant reader, batch by batch);
 - refuses, with a message saying what to do, a landed file that changed since, or a
   landing folder other than the one the raw table was landed from: both need
   ``dbt build --full-refresh``, which makes the hook drop the raw tables and the manifest
@@ -32,7 +33,7 @@ from dbt.adapters.duckdb.plugins import BasePlugin
 from dbt.adapters.duckdb.utils import SourceConfig
 from dbt.adapters.events.logging import AdapterLogger
 
-from uptake.landing import SPECS, land_folder, landing_files, output_schema
+from uptake.landing import SPECS, RawTable, landing_files
 
 logger = AdapterLogger("uptake")
 
@@ -79,6 +80,16 @@ class Plugin(BasePlugin):
                 f"landing_folder (one of {', '.join(SPECS)}), raw_dir and raw_table; got "
                 f"landing_folder={folder!r}, raw_dir={raw_dir!r}, raw_table={raw_table!r}"
             )
+        # dbt-duckdb stores the returned table as <database>.<schema>.<identifier>, not
+        # quoted, which a catalog named like its file breaks (my-db.duckdb: "my-db"); in
+        # the connection's own catalog the name needs no database part.
+        cursor = self._conn.cursor()
+        try:
+            (catalog,) = cursor.execute("select current_database()").fetchone()
+        finally:
+            cursor.close()
+        if source_config.database == catalog:
+            source_config.database = None
         return self._land(folder, Path(raw_dir).expanduser().resolve(), raw_table)
 
     def _land(self, folder: str, raw_path: Path, raw_table: str) -> pa.Table:
@@ -92,12 +103,8 @@ class Plugin(BasePlugin):
                     [folder],
                 ).fetchall()
             }
-            schema, table = raw_table.split(".")
-            exists = cursor.execute(
-                "select count(*) from information_schema.tables "
-                "where table_schema = ? and table_name = ?",
-                [schema, table],
-            ).fetchall()[0][0]
+            target = RawTable(cursor, raw_table, folder)
+            exists = target.exists()
             if not exists:
                 landed = {}  # the raw table was dropped: every file lands again
             new_files = self._new_files(folder, raw_path, raw_table, landed)
@@ -105,26 +112,8 @@ class Plugin(BasePlugin):
             if not exists:
                 # Manifest rows of a dropped raw table are stale.
                 cursor.execute(f"delete from {MANIFEST} where landing_folder = ?", [folder])
-                cursor.register("landing_schema", output_schema(SPECS[folder]).empty_table())
-                cursor.execute(f"create table {raw_table} as select * from landing_schema")
-                cursor.unregister("landing_schema")
-            landed_rows = 0
-
-            def append(batch: pa.RecordBatch) -> None:
-                nonlocal landed_rows
-                cursor.register("landing_rows", pa.Table.from_batches([batch]))
-                cursor.execute(f"insert into {raw_table} by name select * from landing_rows")
-                cursor.unregister("landing_rows")
-                landed_rows += batch.num_rows
-
-            def retract(relative: str) -> None:
-                nonlocal landed_rows
-                (deleted,) = cursor.execute(
-                    f"delete from {raw_table} where _source_file = ?", [relative]
-                ).fetchone()
-                landed_rows -= deleted
-
-            reports = land_folder(raw_path, folder, append, retract, new_files)
+                target.create()
+            reports = target.land(raw_path, new_files)
             landed_at = datetime.now(UTC).replace(tzinfo=None)
             batch = pa.table(
                 {
@@ -164,7 +153,7 @@ class Plugin(BasePlugin):
             if report.fallback:
                 logger.info(f"{report.path}: tolerant reader ({report.fallback})")
         logger.info(
-            f"landed {landed_rows} rows from {len(reports)} new file(s) of {folder} "
+            f"landed {target.rows} rows from {len(reports)} new file(s) of {folder} "
             f"({len(landed)} file(s) landed before)"
         )
         return batch

@@ -20,9 +20,12 @@ Values stay text exactly as exported (no trimming, no typing): staging owns the 
 from __future__ import annotations
 
 import codecs
+import contextlib
 import csv
 import json
+import os
 import re
+import tempfile
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -189,6 +192,32 @@ def _sql_text(text: str) -> str:
     return "'" + text.replace("'", "''") + "'"
 
 
+def quote_identifier(name: str) -> str:
+    """A SQL identifier, quoted: any name (a hyphen, a quote, a space) stays one name."""
+    return '"' + name.replace('"', '""') + '"'
+
+
+# DuckDB's readers take a path holding one of these as a glob pattern (a file named
+# 'a[1].parquet' would read 'a1.parquet'), and one starting with '~' as under the home.
+_GLOB_CHARACTERS = re.compile(r"[*?\[\]{}\\]")
+
+
+@contextlib.contextmanager
+def _literal_path(path: Path) -> Iterator[str]:
+    """A path that DuckDB reads as exactly this file: the path itself, or, if DuckDB would
+    take it as a pattern, a symbolic link of a plain name in a folder of its own."""
+    text = str(path)
+    if not _GLOB_CHARACTERS.search(text) and not text.startswith("~"):
+        yield text
+        return
+    with tempfile.TemporaryDirectory(prefix="uptake_landing_") as folder:
+        link = os.path.join(folder, "file" + path.suffix.lower())
+        os.symlink(path.absolute(), link)
+        if _GLOB_CHARACTERS.search(link):
+            raise OSError(f"the temporary folder {folder} is not a plain path")
+        yield link
+
+
 def output_schema(spec: LandingSpec) -> pa.Schema:
     """The raw table's columns: all text but ``_source_line``."""
     return pa.schema(
@@ -210,6 +239,9 @@ _SPLITLINES_BYTES = (b"\x0b", b"\x0c", b"\x1c", b"\x1d", b"\x1e")
 _SPLITLINES_CHARS = ("\x85", "\u2028", "\u2029")
 
 Sink = Callable[[pa.RecordBatch], None]
+# Inserts into the raw table, where it lives, the rows of a select on that database or of
+# a stream of batches; returns how many.
+Insert = Callable[[str | pa.RecordBatchReader], int]
 
 
 def _chunks(path: Path, size: int = CHUNK_BYTES) -> Iterator[bytes]:
@@ -367,6 +399,11 @@ class Unproven(Exception):
     reader would: the file goes to the tolerant reader."""
 
 
+class NotUtf8(Unproven):
+    """The fast path refused the file because it is not UTF-8: its transcoded copy may
+    still take the fast path (see :func:`_transcoded`)."""
+
+
 @dataclass
 class _Scan:
     """What one pass over the bytes of a CSV file finds, independently of any CSV parser."""
@@ -400,7 +437,7 @@ def _scan_csv(path: Path) -> _Scan:
     try:
         header_text = header_line.decode("utf-8").removesuffix("\n").removesuffix("\r")
     except UnicodeDecodeError as exc:
-        raise Unproven("the header is not UTF-8") from exc
+        raise NotUtf8("the header is not UTF-8") from exc
     if '"' in header_text or "\r" in header_text or not header_text.strip():
         raise Unproven("the header is quoted, holds a carriage return or is blank")
     if any(ch in header_text for ch in "\x0b\x0c\x1c\x1d\x1e" + "".join(_SPLITLINES_CHARS)):
@@ -439,14 +476,14 @@ def _scan_csv(path: Path) -> _Scan:
             try:
                 text = decoder.decode(chunk)
             except UnicodeDecodeError as exc:
-                raise Unproven("not UTF-8") from exc
+                raise NotUtf8("not UTF-8") from exc
             if any(ch in text for ch in _SPLITLINES_CHARS):
                 raise Unproven("a value holds a character at which str.splitlines breaks lines")
         previous_last = last = chunk[-1:]
     try:
         decoder.decode(b"", final=True)
     except UnicodeDecodeError as exc:
-        raise Unproven("not UTF-8") from exc
+        raise NotUtf8("not UTF-8") from exc
     if crs != crlfs:
         raise Unproven("a carriage return that does not end a line")
     lines = newlines + (0 if last == b"\n" else 1)
@@ -480,7 +517,7 @@ def _json_text(sql: str, escape: bool) -> str:
 
 def _fast_query(
     spec: LandingSpec,
-    path: Path,
+    path: str,
     width: int,
     contract: dict[int, str],
     extra: dict[int, str],
@@ -526,7 +563,7 @@ def _fast_query(
     return f"""
         select {", ".join(select) or "1 as _none"}
         from read_csv(
-            {_sql_text(str(path))}, header = false, skip = 1, columns = {columns},
+            {_sql_text(path)}, header = false, skip = 1, columns = {columns},
             delim = ',', quote = '"', escape = '"', strict_mode = true,
             null_padding = false, allow_quoted_nulls = false, ignore_errors = false,
             auto_detect = false
@@ -544,7 +581,43 @@ def read_csv_fast(
 ) -> None:
     """DuckDB's CSV reader, streamed in batches to ``sink``; raises :class:`Unproven`
     (possibly after some batches) unless it proves that it took every record of the
-    file as the tolerant reader would.
+    file as the tolerant reader would (see :func:`_fast_batches`)."""
+    for batch in _fast_batches(spec, path, relative, report):
+        sink(batch)
+
+
+def _insert_csv_fast(
+    spec: LandingSpec, path: Path, relative: str, report: FileReport, insert: Insert
+) -> None:
+    """The fast path's batches handed to ``insert`` as one stream (one statement where
+    the raw table lives, which writes them as they come); raises :class:`Unproven`
+    after the stream if the proof failed, and the rows in so far must be retracted."""
+    batches = _fast_batches(spec, path, relative, report)
+    first = next(batches, None)  # what the byte scan refuses, it refuses before any row
+    refused: list[Unproven] = []
+
+    def stream() -> Iterator[pa.RecordBatch]:
+        if first is None:
+            return
+        yield first
+        try:
+            yield from batches
+        except Unproven as exc:
+            # Raised inside the insert, it would abort the caller's transaction: the
+            # stream ends instead.
+            refused.append(exc)
+
+    insert(pa.RecordBatchReader.from_batches(output_schema(spec), stream()))
+    if refused:
+        raise refused[0]
+
+
+def _fast_batches(
+    spec: LandingSpec, path: Path, relative: str, report: FileReport
+) -> Iterator[pa.RecordBatch]:
+    """DuckDB's CSV reader, in batches of raw rows; raises :class:`Unproven` (possibly
+    after some batches) unless it proves that it took every record of the file as the
+    tolerant reader would.
 
     The proof: every record starts on its own line (the records DuckDB returns equal the
     physical lines after the header; a quoted line end, a blank line or a skipped record
@@ -562,11 +635,11 @@ def read_csv_fast(
     if missing_required:
         raise Unproven("lacks a required column (every record is rejected with its text)")
     schema = output_schema(spec)
-    query = _fast_query(spec, path, width, contract, extra, scan)
     present = set(contract.values())
     rows = value_bytes = value_quotes = 0
     try:
-        with duckdb.connect() as conn:
+        with _literal_path(path) as readable, duckdb.connect() as conn:
+            query = _fast_query(spec, readable, width, contract, extra, scan)
             reader = conn.execute(query).to_arrow_reader(BATCH_ROWS)
             for batch in reader:
                 n = batch.num_rows
@@ -594,7 +667,7 @@ def read_csv_fast(
                         columns.append(nulls)
                 columns.append(batch.column("_extra_columns") if extra else nulls)
                 columns += [nulls, nulls]
-                sink(pa.RecordBatch.from_arrays(columns, schema=schema))
+                yield pa.RecordBatch.from_arrays(columns, schema=schema)
                 rows += n
     except (duckdb.Error, pa.ArrowException, OSError) as exc:
         # A CSV error met while streaming reaches Python through Arrow, as an OSError.
@@ -614,18 +687,18 @@ def read_csv_fast(
 # ------------------------------------------------------------------------ Parquet
 
 
-def read_parquet_file(
-    spec: LandingSpec, path: Path, relative: str, report: FileReport, sink: Sink
-) -> None:
-    """A Parquet export, read by DuckDB column-wise (no Python loop per row): typed
-    values become text, extra columns JSON, and the row number stands for the line."""
-    header = pq.read_schema(path).names
+def parquet_query(
+    spec: LandingSpec, path: str, header: list[str], relative: str
+) -> tuple[str, tuple[str, ...], tuple[str, ...], tuple[str, ...]]:
+    """The select that turns a Parquet export (read by DuckDB from ``path``, whose columns
+    are ``header``) into raw rows: typed values become text, extra columns JSON, and the
+    row number stands for the line. Also the missing required and optional columns and
+    the extra columns' keys. No order: where the rows go, order does not matter."""
     contract, extra, missing_required, missing_optional = _header_layout(spec, header)
     by_column = {column: p for p, column in contract.items()}
 
     def column_text(position: int) -> str:
-        name = header[position].replace('"', '""')
-        return f'cast("{name}" as varchar)'
+        return f"cast({quote_identifier(header[position])} as varchar)"
 
     values = [
         f"{column_text(by_column[c])} as {c}" if c in by_column else f"cast(null as varchar) as {c}"
@@ -651,25 +724,47 @@ def read_parquet_file(
         select
             {_sql_text(relative)} as _source_file,
             cast(file_row_number + 2 as bigint) as _source_line,
-            {_sql_text(path.stem)} as _file_stem,
+            {_sql_text(Path(relative).stem)} as _file_stem,
             {", ".join(values)},
             {extras} as _extra_columns,
             {error} as _load_error,
             cast(null as varchar) as _raw_record
-        from read_parquet({_sql_text(str(path))}, file_row_number = true)
-        order by file_row_number
+        from read_parquet({_sql_text(path)}, file_row_number = true)
     """
-    schema = output_schema(spec)
-    with duckdb.connect() as conn:
-        for batch in conn.execute(query).to_arrow_reader(BATCH_ROWS):
-            if batch.num_rows:
-                report.records += batch.num_rows
-                sink(pa.RecordBatch.from_arrays(batch.columns, schema=schema))
+    return query, missing_required, missing_optional, tuple(extra.values())
+
+
+def read_parquet_file(
+    spec: LandingSpec,
+    path: Path,
+    relative: str,
+    report: FileReport,
+    sink: Sink,
+    insert: Insert | None = None,
+) -> None:
+    """A Parquet export, read by DuckDB column-wise (no Python loop per row). With
+    ``insert``, one ``insert ... select`` on the target database lands the whole file (no
+    batch passes through Python); without, the rows go to ``sink`` in file order."""
+    header = pq.read_schema(path).names
+    with _literal_path(path) as readable:
+        query, missing_required, missing_optional, extra = parquet_query(
+            spec, readable, header, relative
+        )
+        if insert is not None:
+            report.records = insert(query)
+        else:
+            schema = output_schema(spec)
+            # A fresh connection keeps the order of insertion: the rows come in file order.
+            with duckdb.connect() as conn:
+                for batch in conn.execute(query).to_arrow_reader(BATCH_ROWS):
+                    if batch.num_rows:
+                        report.records += batch.num_rows
+                        sink(pa.RecordBatch.from_arrays(batch.columns, schema=schema))
     report.reader = "parquet"
     report.encodings = ("parquet",)
     report.missing_required = missing_required
     report.missing_optional = missing_optional
-    report.extra_columns = tuple(extra.values())
+    report.extra_columns = extra
 
 
 # ------------------------------------------------------------------------ per file
@@ -693,24 +788,71 @@ def land_file(
     sink: Sink,
     retract: Callable[[], None],
     fast: bool = True,
+    insert: Insert | None = None,
 ) -> FileReport:
-    """Hand the rows of one data file to ``sink`` in batches. A CSV file takes the fast
-    path; if that cannot prove its result, ``retract`` must take back whatever batches
-    it handed over, and the tolerant reader reads the file again."""
+    """Land the rows of one data file, with ``insert`` (one statement per file where the
+    raw table lives) or else in batches to ``sink``. A CSV file takes the fast path (its
+    batches streamed to ``insert``); if that cannot prove its result, ``retract`` must
+    take back whatever rows it handed over, and the tolerant reader reads the file again
+    (in batches to ``sink``). A Parquet file lands as one ``insert ... select``."""
     relative = path.relative_to(raw_dir).as_posix()
     report = FileReport(path=relative)
     if DATA_SUFFIXES[path.suffix.lower()] == "parquet":
-        read_parquet_file(spec, path, relative, report, sink)
+        read_parquet_file(spec, path, relative, report, sink, insert)
         return report
     if fast:
         try:
-            read_csv_fast(spec, path, relative, report, sink)
+            _land_csv_fast(spec, path, relative, report, sink, insert)
             return report
+        except NotUtf8 as exc:
+            retract()
+            report = FileReport(path=relative, fallback=str(exc))
+            with tempfile.TemporaryDirectory(prefix="uptake_landing_") as folder:
+                copy, encodings = _transcoded(path, Path(folder))
+                try:
+                    _land_csv_fast(spec, copy, relative, report, sink, insert)
+                    report.encodings = encodings
+                    report.fallback = None
+                    return report
+                except Unproven as again:
+                    retract()
+                    report = FileReport(path=relative, fallback=f"{exc}; its UTF-8 copy: {again}")
         except Unproven as exc:
             retract()
             report = FileReport(path=relative, fallback=str(exc))
     read_csv_tolerant(spec, path, relative, report, sink)
     return report
+
+
+def _land_csv_fast(
+    spec: LandingSpec,
+    path: Path,
+    relative: str,
+    report: FileReport,
+    sink: Sink,
+    insert: Insert | None,
+) -> None:
+    if insert is None:
+        read_csv_fast(spec, path, relative, report, sink)
+    else:
+        _insert_csv_fast(spec, path, relative, report, insert)
+
+
+def _transcoded(path: Path, folder: Path) -> tuple[Path, tuple[str, ...]]:
+    """A UTF-8 copy, in ``folder`` under the same name, of a file that is not UTF-8: its
+    lines decoded as the tolerant reader decodes such a file (bytes split at \\r and \\n,
+    each line in UTF-8, cp1252 or Latin-1; no byte-order mark), and the encodings used.
+    Where the copy holds no character at which str.splitlines breaks a line (else the
+    fast path refuses it), the tolerant reader reads the copy as it reads the file, so
+    what the fast path proves of the copy holds for the file."""
+    copy = folder / path.name
+    encodings: set[str] = set()
+    with copy.open("w", encoding="utf-8", newline="") as out:
+        for raw in _split_lines(_without_bom(path), lambda b: b.splitlines(keepends=True)):
+            text, encoding = decode_line(raw)
+            encodings.add(encoding)
+            out.write(text)
+    return copy, tuple(sorted(encodings))
 
 
 def land_folder(
@@ -720,17 +862,20 @@ def land_folder(
     retract: Callable[[str], None],
     files: Iterable[Path] | None = None,
     fast: bool = True,
+    insert: Insert | None = None,
 ) -> list[FileReport]:
-    """Hand the rows of the data files of one landing folder (all of them, or only
-    ``files``) to ``sink``, file after file; ``retract(relative path)`` takes back a
-    file's batches when the fast path falls back."""
+    """Land the data files of one landing folder (all of them, or only ``files``), file
+    after file (see :func:`land_file`); ``retract(relative path)`` takes back a file's
+    batches when the fast path falls back."""
     spec = SPECS[source]
     raw_dir = Path(raw_dir)
     reports = []
     for path in landing_files(raw_dir, spec) if files is None else sorted(files):
         relative = path.relative_to(raw_dir).as_posix()
         reports.append(
-            land_file(spec, path, raw_dir, sink, lambda r=relative: retract(r), fast=fast)
+            land_file(
+                spec, path, raw_dir, sink, lambda r=relative: retract(r), fast=fast, insert=insert
+            )
         )
     return reports
 
@@ -739,7 +884,7 @@ def load_folder(
     raw_dir: Path | str, source: str, files: Iterable[Path] | None = None, fast: bool = True
 ) -> tuple[pa.Table, list[FileReport]]:
     """Read the data files of one landing folder (all of them, or only ``files``) into
-    one all-text table (in memory: the dbt plugin streams with :func:`land_folder`)."""
+    one all-text table (in memory: the dbt plugin lands into a :class:`RawTable`)."""
     batches: list[pa.RecordBatch] = []
 
     def retract(relative: str) -> None:
@@ -747,3 +892,82 @@ def load_folder(
 
     reports = land_folder(raw_dir, source, batches.append, retract, files, fast=fast)
     return pa.Table.from_batches(batches, schema=output_schema(SPECS[source])), reports
+
+
+# ------------------------------------------------------------------ the raw table
+
+
+class RawTable:
+    """A raw table on a DuckDB connection (``name`` is ``schema.table`` or
+    ``catalog.schema.table``), which :meth:`land` fills: a Parquet file with one
+    ``insert ... select``, a CSV file's fast path with one insert of its stream of
+    batches (its rows deleted again if it falls back), the tolerant reader's batches
+    appended one by one. Transactions are the caller's."""
+
+    def __init__(self, conn: duckdb.DuckDBPyConnection, name: str, source: str) -> None:
+        self.conn = conn
+        self.parts = tuple(name.split("."))
+        if len(self.parts) not in (2, 3) or not all(self.parts):
+            raise ValueError(f"{name!r} is not schema.table or catalog.schema.table")
+        self.sql_name = ".".join(quote_identifier(part) for part in self.parts)
+        self.source = source
+        self.columns = output_schema(SPECS[source]).names
+        self.rows = 0
+
+    def exists(self) -> bool:
+        *catalog, schema, table = self.parts
+        where = "table_schema = ? and table_name = ?"
+        if catalog:
+            where += " and table_catalog = ?"
+        (count,) = self.conn.execute(
+            f"select count(*) from information_schema.tables where {where}",
+            [schema, table, *catalog],
+        ).fetchone()
+        return count > 0
+
+    def create(self) -> None:
+        columns = ", ".join(
+            f"{quote_identifier(name)} {'bigint' if name == '_source_line' else 'varchar'}"
+            for name in self.columns
+        )
+        self.conn.execute(f"create table {self.sql_name} ({columns})")
+
+    def append(self, batch: pa.RecordBatch) -> None:
+        self.conn.register("landing_rows", pa.Table.from_batches([batch]))
+        try:
+            self.conn.execute(f"insert into {self.sql_name} by name select * from landing_rows")
+        finally:
+            self.conn.unregister("landing_rows")
+        self.rows += batch.num_rows
+
+    def retract(self, relative: str) -> None:
+        (deleted,) = self.conn.execute(
+            f"delete from {self.sql_name} where _source_file = ?", [relative]
+        ).fetchone()
+        self.rows -= deleted
+
+    def insert(self, rows: str | pa.RecordBatchReader) -> int:
+        """Insert the rows of a select on this database, or of a stream of batches."""
+        columns = ", ".join(quote_identifier(name) for name in self.columns)
+        if isinstance(rows, str):
+            (inserted,) = self.conn.execute(
+                f"insert into {self.sql_name} ({columns}) {rows}"
+            ).fetchone()
+        else:
+            self.conn.register("landing_stream", rows)
+            try:
+                (inserted,) = self.conn.execute(
+                    f"insert into {self.sql_name} ({columns}) select {columns} from landing_stream"
+                ).fetchone()
+            finally:
+                self.conn.unregister("landing_stream")
+        self.rows += inserted
+        return inserted
+
+    def land(
+        self, raw_dir: Path | str, files: Iterable[Path] | None = None, fast: bool = True
+    ) -> list[FileReport]:
+        """Land the data files of the source's folder (all, or only ``files``) here."""
+        return land_folder(
+            raw_dir, self.source, self.append, self.retract, files, fast=fast, insert=self.insert
+        )

@@ -4,15 +4,32 @@ reader lands, and falls back to it, file by file, when it cannot prove that."""
 from __future__ import annotations
 
 import random
-import shutil
 import subprocess
 import sys
 
+import duckdb
 import pytest
 from conftest import FIXTURES
 
 from uptake import landing
-from uptake.landing import SPECS, load_folder
+from uptake.landing import SPECS, RawTable, load_folder
+
+
+def landed_in_a_raw_table(raw_dir, source) -> tuple[list[dict], list]:
+    """The rows as the dbt plugin lands them: into a DuckDB table, in one transaction
+    (a statement that failed inside it would make the commit fail), in no order."""
+    with duckdb.connect(config={"threads": 2, "preserve_insertion_order": False}) as conn:
+        conn.execute("create schema raw")
+        table = RawTable(conn, "raw.landed", source)
+        conn.execute("begin transaction")
+        table.create()
+        reports = table.land(raw_dir)
+        conn.execute("commit")
+        rows = conn.execute(
+            "select * from raw.landed order by _source_file, _source_line"
+        ).to_arrow_table()
+        assert table.rows == rows.num_rows
+        return rows.to_pylist(), reports
 
 
 def both(raw_dir, source):
@@ -20,18 +37,27 @@ def both(raw_dir, source):
     fast, reports = load_folder(raw_dir, source)
     assert fast.schema == tolerant.schema
     assert fast.to_pylist() == tolerant.to_pylist()
-    return {r.path: r.reader for r in reports}
+    landed, landed_reports = landed_in_a_raw_table(raw_dir, source)
+    assert landed == tolerant.to_pylist()
+    readers = {r.path: r.reader for r in reports}
+    assert {r.path: r.reader for r in landed_reports} == readers
+    return readers
 
 
 @pytest.mark.parametrize("source", sorted(SPECS))
 def test_fast_path_equals_tolerant_reader_on_the_fixtures(source):
     readers = both(FIXTURES, source)
-    # The clean files take the fast path; the quirky ones fall back.
+    # The clean files take the fast path, and so do the legacy 8-bit ones (through a
+    # UTF-8 copy); the quirky ones fall back.
     expected = {
-        "share_view": {"share_view/ES.csv": "duckdb", "share_view/IS.csv": "python"},
+        "share_view": {
+            "share_view/ES.csv": "duckdb",
+            "share_view/IS.csv": "duckdb",
+            "share_view/YB.csv": "python",
+        },
         "logins": {"logins/logins.csv": "duckdb"},
         "page_events": {"page_events/page_events.csv": "duckdb"},
-        "users": {"users/users.csv": "python"},
+        "users": {"users/users.csv": "duckdb"},
     }[source]
     assert {path: readers[path] for path in expected} == expected
 
@@ -120,11 +146,38 @@ def test_extra_column_json_lands_alike(generated, tmp_path, monkeypatch, name, p
     assert both(tmp_path, "page_events") == {f"page_events/{name}.csv": reader}
 
 
-def test_legacy_8_bit_byte_falls_back(generated, tmp_path):
-    shutil.copytree(generated / "logins", tmp_path / "logins")
-    with (tmp_path / "logins" / "logins.csv").open("ab") as file:
-        file.write(b"2014-05-01 10:00:00,caf\xe9,1\n")
-    assert both(tmp_path, "logins") == {"logins/logins.csv": "python"}
+# Planted in a copy of a generated logins file, as bytes: legacy 8-bit bytes (the file
+# is not UTF-8) with and without what the fast path refuses in the UTF-8 copy too.
+PLANTED_8_BIT = [
+    ("cp1252", lambda b: b + b"2014-05-01 10:00:00,caf\xe9 \x93x\x94,1\n", "duckdb"),
+    ("cp1252_crlf", lambda b: (b + b"2014-05-01,caf\xe9,1\n").replace(b"\n", b"\r\n"), "duckdb"),
+    ("bom_cp1252", lambda b: b"\xef\xbb\xbf" + b.replace(b",1\n", b",\xe9\n", 1), "duckdb"),
+    ("bom_twice", lambda b: b"\xef\xbb\xbf\xef\xbb\xbf" + b + b"x,\xe9,1\n", "duckdb"),
+    # 0x81 is not cp1252: the line decodes as Latin-1, where 0x85 is a line break of
+    # str.splitlines (but not of the tolerant reader's byte split)
+    ("latin1_next_line", lambda b: b.replace(b",1\n", b",\x81\x85,1\n", 1), "python"),
+    ("cp1252_lone_cr", lambda b: b.replace(b",1\n", b",\xe9\r1\n", 1), "python"),
+    ("cp1252_quoted_newline", lambda b: b.replace(b",1\n", b',"\xe9\n"\n', 1), "python"),
+    ("cp1252_header", lambda b: b.replace(b"visited", b"visit\xe9", 1), "duckdb"),
+]
+
+
+@pytest.mark.parametrize(
+    ("name", "plant", "reader"), PLANTED_8_BIT, ids=[p[0] for p in PLANTED_8_BIT]
+)
+def test_legacy_8_bit_files_land_alike_through_a_utf_8_copy(
+    generated, tmp_path, monkeypatch, name, plant, reader
+):
+    monkeypatch.setattr(landing, "BATCH_ROWS", 1000)
+    (tmp_path / "logins").mkdir()
+    path = tmp_path / "logins" / f"{name}.csv"
+    path.write_bytes(plant((generated / "logins" / "logins.csv").read_bytes()))
+    assert both(tmp_path, "logins") == {f"logins/{name}.csv": reader}
+    _, reports = load_folder(tmp_path, "logins")
+    if reader == "duckdb":
+        assert "cp1252" in reports[0].encodings or "latin-1" in reports[0].encodings
+    else:
+        assert "its UTF-8 copy" in reports[0].fallback
 
 
 @pytest.mark.parametrize("source", sorted(SPECS))
@@ -145,6 +198,9 @@ def test_unproven_file_after_batches_is_retracted(generated, tmp_path, monkeypat
     assert reports[0].reader == "python" and "records on" in reports[0].fallback
     tolerant, _ = load_folder(tmp_path, "logins", fast=False)
     assert fast.to_pylist() == tolerant.to_pylist()
+    landed, reports = landed_in_a_raw_table(tmp_path, "logins")
+    assert reports[0].reader == "python" and "records on" in reports[0].fallback
+    assert landed == tolerant.to_pylist()
 
 
 def test_chunked_tolerant_reader_equals_whole_file_reading(monkeypatch):
@@ -190,3 +246,28 @@ def test_random_csv_files_land_alike(tmp_path):
         path.write_text(random_csv(rng), encoding="utf-8", newline="")
         readers += both(tmp_path, "logins").values()
     assert readers.count("duckdb") > 100  # the fast path was taken, and checked, often
+
+
+@pytest.mark.parametrize(
+    ("name", "plant"),
+    [
+        ("ragged_row_late", lambda t: t.replace(",1\n", ",1,extra\n", 1)),
+        # the tail starts at a line end: its first ",20" follows the index of a row
+        ("control_in_index_late", lambda t: t.replace(",20", "\x01,20", 1)),
+    ],
+)
+def test_a_refusal_met_mid_stream_ends_the_stream_not_the_transaction(
+    generated, tmp_path, monkeypatch, name, plant
+):
+    """The fast path streams a CSV file into the raw table in one statement; a refusal
+    after some batches went in ends the stream, and the rows in so far are retracted."""
+    monkeypatch.setattr(landing, "BATCH_ROWS", 100)
+    source = "page_events" if "index" in name else "logins"
+    text = (generated / source / f"{source}.csv").read_text(encoding="utf-8")
+    cut = text.index("\n", len(text) * 9 // 10)
+    (tmp_path / source).mkdir()
+    (tmp_path / source / "a.csv").write_text(text[:cut] + plant(text[cut:]), newline="")
+    landed, reports = landed_in_a_raw_table(tmp_path, source)
+    assert reports[0].reader == "python", reports[0].fallback
+    tolerant, _ = load_folder(tmp_path, source, fast=False)
+    assert landed == tolerant.to_pylist()
