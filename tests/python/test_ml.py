@@ -679,3 +679,39 @@ def test_share_view_classifier_transfer_and_open_shares(sample_db):
     assert open_shares["is_viewed_so_far"].any() and not open_shares["is_viewed_so_far"].all()
     assert open_shares[label].isna().all()
     assert features.loc[~features["is_open"], label].notna().any()
+
+
+def test_transfer_matrix_from_the_table_reads_only_the_samples(sample_db):
+    # The table path (a narrow read for the split, then the sampled shares fetched by
+    # their position in key order) gives the frame path's matrix, bit for bit, and the
+    # only wide read holds no more shares than the caps allow.
+    import duckdb
+
+    settings = project_settings(
+        seed=3, cv_folds=3, max_train_rows=400, max_eval_rows=150, auc_bootstrap_samples=20
+    )
+    features = frame_of(sample_db, "intermediate.int_share_view_features")
+    expected = share_models.transfer_matrix(features, settings)
+    reads = []
+    with duckdb.connect() as conn:
+        conn.execute(f"attach '{sample_db}' as sample (read_only)")
+        table = conn.sql("select * from sample.intermediate.int_share_view_features")
+
+        def read(sql, positions=None):
+            if positions is not None:
+                conn.register("transfer_positions", positions)
+            frame = table.query("features", sql).df()
+            reads.append(frame)
+            return frame
+
+        got = share_models.transfer_matrix_from_table(read, settings)
+    pd.testing.assert_frame_equal(got, expected)
+    assert len(expected) > 0
+    # The caps bind on the sample: the test rows of every customer are sampled.
+    assert (expected["test_rows"] == 150).all()
+    assert (expected["test_rows_available"] > 150).all()
+    assert (expected["rows_available"] > expected["rows_trained_on"]).all()
+    wide = [frame for frame in reads if share_models.SHARE_VIEW.label in frame.columns]
+    customers = expected["test_customer"].nunique()
+    assert len(wide) == 1 and len(wide[0]) <= (customers + 1) * 400 + customers * 150
+    assert len(wide[0]) < len(features) / 2

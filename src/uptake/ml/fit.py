@@ -282,9 +282,11 @@ def fit(
     value in ``groups`` that the frame lacks (every one, when the frame is empty) still
     gets its models, not fitted, saying why. ``jobs``: worker processes (1: here, one
     fit after the other; 0: one per core), at most one per (group, family); each
-    receives only its group's rows, and the models are the same whatever ``jobs`` is."""
+    receives only its group's rows and the spec's columns (``Spec.columns``), and the
+    models are the same whatever ``jobs`` is."""
     version = model_version(spec, settings)
-    frame = frame.sort_values(list(spec.key)).reset_index(drop=True)
+    # Only the columns the spec reads: each worker receives a copy of its group's rows.
+    frame = frame[spec.columns].sort_values(list(spec.key)).reset_index(drop=True)
     if spec.group is None:
         values = [None]
     else:
