@@ -50,9 +50,11 @@ def _flag(frame: pd.DataFrame, column: str | None) -> pd.Series:
 
 
 def population_columns(spec: Spec) -> list[str]:
-    """The feature-table columns that :func:`score_population` reads."""
+    """The feature-table columns that :func:`score_population` reads: the flags, and the
+    key only where it finds each entity's latest row (a grouped spec: an ungrouped
+    table's rows are its entities, and a text key is the widest column to read)."""
     flags = [spec.label, spec.censored, spec.known, spec.decided]
-    return [*spec.key, *[c for c in flags if c]]
+    return [*(spec.key if spec.group else ()), *[c for c in flags if c]]
 
 
 def open_rows_query(spec: Spec, table: str) -> str:
