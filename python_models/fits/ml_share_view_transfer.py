@@ -13,8 +13,14 @@ def model(dbt, session):
     meta = dbt_runtime.Meta(dbt.config.get("meta"), dbt.this)
     settings = dbt_runtime.settings_from_meta(meta)
 
+    def read(sql, positions=None):
+        # The split reads a few columns; then only the sampled shares leave DuckDB.
+        if positions is not None:
+            session.register("transfer_positions", positions)
+        return features.query("features", sql).df()
+
     def transfer():
-        return share_models.transfer_matrix(features.df(), settings)
+        return share_models.transfer_matrix_from_table(read, settings)
 
     refit_after_days = meta.int("refit_after_days")
     return dbt_runtime.on_refit_cadence(

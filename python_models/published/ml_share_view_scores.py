@@ -8,7 +8,9 @@ from uptake import ml
 
 def model(dbt, session):
     fitted = ml.load_artifacts(dbt.ref("ml_share_view_fit").df())
-    features = dbt.ref("int_share_view_features").df()
+    # Only the open rows (each entity's latest, undecided) leave DuckDB.
+    features = dbt.ref("int_share_view_features")
+    features = features.query("features", ml.open_rows_query(ml.spec_of(fitted), "features")).df()
     return ml.score_latest(
         features,
         fitted,

@@ -3,6 +3,8 @@ what is learnt from one customer (industry) serve another."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import numpy as np
 import pandas as pd
 from sklearn.compose import ColumnTransformer
@@ -15,7 +17,7 @@ from sklearn.preprocessing import OneHotEncoder
 
 from uptake import frames, ml
 from uptake.ml import evaluate
-from uptake.ml.compute import in_workers
+from uptake.ml.compute import BATCH_ROWS, in_workers
 from uptake.ml.fit import pipelines
 from uptake.ml.split import embargoed, sample_rows, time_split, training_shortfall
 
@@ -239,42 +241,112 @@ def transfer_matrix(frame: pd.DataFrame, settings: ml.Settings) -> pd.DataFrame:
     random samples, the same test rows for every model), scored in batches. A customer
     whose earlier shares are too few to fit (training_shortfall) trains no model;
     without any model or later share the table is empty, and the log says why."""
+    spec = SHARE_VIEW
+    labelled = frame[frame[spec.label].notna()].sort_values(list(spec.key))
+    return _transfer_table(*_transfer_samples(labelled, settings), settings, len(frame))
+
+
+def transfer_matrix_from_table(read: Callable, settings: ml.Settings) -> pd.DataFrame:
+    """:func:`transfer_matrix` of the share feature table, reading from it only what the
+    split needs and then the sampled rows, so that the work and the memory stay bounded
+    by the samples (max_train_rows per model, max_eval_rows per test customer) however
+    many shares there are. ``read(sql, positions=None)`` runs DuckDB ``sql`` over the
+    feature table as ``features`` and returns a frame; ``positions``, a frame, is
+    readable as ``transfer_positions``.
+
+    The narrow read (customer, industry, times and each labelled share's position in key
+    order) goes through the same split and samples as the frame's rows; the sampled
+    positions then fetch the spec's columns of those shares only. The result is the same
+    as :func:`transfer_matrix` of the whole table."""
+    spec = SHARE_VIEW
+    key = ", ".join(spec.key)
+    labelled = (
+        f"select *, row_number() over (order by {key}) - 1 as key_position "
+        f"from features where {spec.label} is not null"
+    )
+    narrow = read(
+        f"select key_position, customer_code, industry, {spec.time_column}, "
+        f"{spec.horizon_end} from ({labelled}) as labelled order by key_position"
+    )
+    shares = int(read("select count(*) as shares from features")["shares"].iloc[0])
+    trains, tests, industries = _transfer_samples(narrow, settings)
+    chosen = pd.concat(
+        [part["key_position"] for part, _ in [*trains.values(), *tests.values()]]
+        + [pd.Series([], dtype="int64")]
+    ).drop_duplicates()
+    columns = ", ".join(["key_position", *spec.columns])
+    rows = read(
+        f"select {columns} from ({labelled}) as labelled "
+        "semi join transfer_positions using (key_position) order by key_position",
+        positions=pd.DataFrame({"key_position": chosen.to_numpy(dtype="int64")}),
+    ).set_index("key_position")
+
+    def fetched(parts: dict) -> dict:
+        return {
+            name: (rows.loc[part["key_position"].to_numpy()], available)
+            for name, (part, available) in parts.items()
+        }
+
+    return _transfer_table(fetched(trains), fetched(tests), industries, settings, shares)
+
+
+def _transfer_samples(labelled: pd.DataFrame, settings: ml.Settings):
+    """The samples of the labelled shares (in key order) that the transfer matrix fits
+    and tests on: per training part (ALL, then each customer) and per test customer, the
+    sampled rows and the number of rows they were sampled from; and each customer's
+    industry."""
+    spec = SHARE_VIEW
+    train, test = time_split(labelled, spec.time_column, settings.test_fraction)
+    # The embargo of the scored models: training labels settle before the test period.
+    train = train[embargoed(train, spec, pd.to_datetime(test[spec.time_column]).min())]
+    industries = labelled.groupby("customer_code")["industry"].first().to_dict()
+    trains = {
+        customer: (sample_rows(part, settings.max_train_rows, settings.seed), len(part))
+        for customer, part in [("ALL", train), *train.groupby("customer_code")]
+    }
+    tests = {
+        test_customer: (sample_rows(part, settings.max_eval_rows, settings.seed), len(part))
+        for test_customer, part in test.groupby("customer_code")
+    }
+    return trains, tests, industries
+
+
+def _transfer_table(trains, tests, industries, settings: ml.Settings, shares: int):
     with ml.one_thread():
-        result = _transfer_matrix(frame, settings)
+        result = _transfer_matrix(trains, tests, industries, settings)
     if not len(result):
         frames.warn(
-            f"share/view transfer matrix: {len(frame)} shares give no model to train (too "
+            f"share/view transfer matrix: {shares} shares give no model to train (too "
             "few with a known outcome) or no later share to test; the table is empty"
         )
     return frames.typed(result, TRANSFER_COLUMNS)
 
 
-def _transfer_matrix(frame: pd.DataFrame, settings: ml.Settings) -> pd.DataFrame:
+def _transfer_matrix(trains: dict, tests: dict, industries: dict, settings: ml.Settings):
     spec = SHARE_VIEW
-    labelled = frame[frame[spec.label].notna()].sort_values(list(spec.key))
-    train, test = time_split(labelled, spec.time_column, settings.test_fraction)
-    # The embargo of the scored models: training labels settle before the test period.
-    train = train[embargoed(train, spec, pd.to_datetime(test[spec.time_column]).min())]
-    industries = labelled.groupby("customer_code")["industry"].first().to_dict()
     models = {}
-    for customer, part in [("ALL", train), *train.groupby("customer_code")]:
-        sample = sample_rows(part, settings.max_train_rows, settings.seed)
+    for customer, (sample, rows_available) in trains.items():
         y = sample[spec.label].astype(int).to_numpy()
         if training_shortfall(y, settings.cv_folds):
             continue
         pipeline = pipelines(spec, settings)[ml.LOGISTIC]
         with ml.liblinear_turn():
             pipeline.fit(ml.prepare(sample, spec), y)
-        models[customer] = (pipeline, len(part), len(sample))
-    tests = {
-        test_customer: (sample_rows(part, settings.max_eval_rows, settings.seed), len(part))
-        for test_customer, part in test.groupby("customer_code")
-    }
+        models[customer] = (pipeline, rows_available, len(sample))
     rows = []
-    for customer, (pipeline, rows_available, train_rows) in models.items():
-        for test_customer, (part, test_rows_available) in tests.items():
-            y = part[spec.label].astype(int).to_numpy()
-            probability = ml.predict_proba(pipeline, part, spec)
+    for test_customer, (part, test_rows_available) in tests.items():
+        y = part[spec.label].astype(int).to_numpy()
+        # Prepared once for every model (batches of BATCH_ROWS, as predict_proba would).
+        x = [
+            ml.prepare(part.iloc[start : start + BATCH_ROWS], spec)
+            for start in range(0, len(part), BATCH_ROWS)
+        ]
+        for customer, (pipeline, rows_available, train_rows) in models.items():
+            probability = (
+                np.concatenate([pipeline.predict_proba(batch)[:, 1] for batch in x])
+                if x
+                else np.empty(0)
+            )
             draws = evaluate.paired_auc_bootstrap(
                 y, [probability], settings.auc_bootstrap_samples, settings.seed
             )
@@ -300,4 +372,7 @@ def _transfer_matrix(frame: pd.DataFrame, settings: ml.Settings) -> pd.DataFrame
                     "max_eval_rows": settings.max_eval_rows,
                 }
             )
+    # Rows by model, then test customer (the models' order: ALL, then by customer).
+    order = {customer: position for position, customer in enumerate(models)}
+    rows.sort(key=lambda row: order[row["train_customer"]])
     return pd.DataFrame(rows, columns=list(TRANSFER_COLUMNS))

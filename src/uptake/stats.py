@@ -48,7 +48,29 @@ def _cluster_covariance(counts: np.ndarray) -> np.ndarray:
     return residuals.T @ residuals * (m / max(m - 1, 1)) / total**2
 
 
-def rao_scott(inside: np.ndarray, outside: np.ndarray, *, clustered: bool = True) -> dict:
+def _covariance_from_sums(
+    gram: np.ndarray, size_counts: np.ndarray, counts: np.ndarray, size_squares: float, m: int
+) -> np.ndarray:
+    """_cluster_covariance from sums over the clusters instead of the clusters
+    themselves: ``gram`` (sum of c c^T), ``size_counts`` (sum of size x c), ``counts``
+    (sum of c), ``size_squares`` (sum of size^2) and ``m`` clusters. The residuals'
+    cross-product, sum of (c - size p)(c - size p)^T, expanded. The sums of the clusters
+    outside a group are the totals less the group's, so the test of every group costs
+    its own clusters only (equal to _cluster_covariance up to float rounding)."""
+    total = counts.sum()
+    shares = counts / total
+    cross = np.outer(size_counts, shares)
+    residuals = gram - cross - cross.T + size_squares * np.outer(shares, shares)
+    return residuals * (m / max(m - 1, 1)) / total**2
+
+
+def rao_scott(
+    inside: np.ndarray,
+    outside: np.ndarray,
+    *,
+    clustered: bool = True,
+    outside_covariance: np.ndarray | None = None,
+) -> dict:
     """First-order Rao-Scott test that two cluster samples share one distribution over
     categories. inside and outside are clusters x categories counts (every category
     seen in one of them). Pearson's X^2 of the 2 x k table is divided by the mean
@@ -56,7 +78,9 @@ def rao_scott(inside: np.ndarray, outside: np.ndarray, *, clustered: bool = True
     covariance of the difference of the two samples' proportions and S its multinomial
     covariance under the null (independent views), over k - 1 categories. Views that
     all come from different clusters give a design effect near 1; clustered=False takes
-    it as exactly 1 (the plain Pearson test)."""
+    it as exactly 1 (the plain Pearson test). With ``outside_covariance`` (the outside
+    sample's cluster covariance, e.g. from _covariance_from_sums), ``outside`` may be its
+    category totals alone (one row)."""
     observed = np.vstack([inside.sum(axis=0), outside.sum(axis=0)])
     n_in, n_out = observed.sum(axis=1)
     pooled = observed.sum(axis=0) / observed.sum()
@@ -68,9 +92,9 @@ def rao_scott(inside: np.ndarray, outside: np.ndarray, *, clustered: bool = True
         keep = slice(0, k - 1)  # the last category is implied by the others
         p = pooled[keep]
         null_cov = (np.diag(p) - np.outer(p, p)) * (1 / n_in + 1 / n_out)
-        design_cov = (
-            _cluster_covariance(inside)[keep, keep] + _cluster_covariance(outside)[keep, keep]
-        )
+        if outside_covariance is None:
+            outside_covariance = _cluster_covariance(outside)
+        design_cov = _cluster_covariance(inside)[keep, keep] + outside_covariance[keep, keep]
         design_effect = float(np.trace(np.linalg.solve(null_cov, design_cov)) / (k - 1))
         design_effect = max(design_effect, np.finfo(float).eps)
     statistic = chi2 / design_effect
@@ -206,6 +230,10 @@ def cluster_distribution_differences(
         starts = np.flatnonzero(np.r_[True, groups[1:] != groups[:-1]]) if len(groups) else []
         ends = np.r_[starts[1:], len(groups)] if len(groups) else []
         all_counts = matrix.sum(axis=0)
+        # Sums over all clusters; a group's outside is these less its own clusters'.
+        sizes = matrix.sum(axis=1)
+        all_gram, all_size_counts = matrix.T @ matrix, sizes @ matrix
+        all_size_squares = float(sizes @ sizes)
         for start, end in zip(starts, ends, strict=True):
             group = groups[start]
             inside_all = matrix[start:end]
@@ -225,8 +253,20 @@ def cluster_distribution_differences(
             if keep.sum() < 2 or outside.sum() == 0 or inside.sum() == 0:
                 rows.append(row)
                 continue
-            outside_all = np.concatenate([matrix[:start], matrix[end:]])
-            test = rao_scott(inside_all[:, keep], outside_all[:, keep], clustered=clustered)
+            inside_sizes = sizes[start:end]
+            outside_covariance = _covariance_from_sums(
+                all_gram - inside_all.T @ inside_all,
+                all_size_counts - inside_sizes @ inside_all,
+                outside,
+                all_size_squares - float(inside_sizes @ inside_sizes),
+                len(matrix) - (end - start),
+            )
+            test = rao_scott(
+                inside_all[:, keep],
+                outside[keep][np.newaxis],
+                clustered=clustered,
+                outside_covariance=outside_covariance[np.ix_(keep, keep)],
+            )
             expected = test.pop("expected")
             shares_in, shares_out = inside[keep] / inside.sum(), outside[keep] / outside.sum()
             residuals = (inside[keep] - expected[0]) / np.sqrt(expected[0])

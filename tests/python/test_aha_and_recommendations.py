@@ -12,10 +12,11 @@ import json
 import math
 from collections import defaultdict
 
+import duckdb
 import numpy as np
 import pandas as pd
 import pytest
-from conftest import query
+from conftest import query, run_dbt
 
 from uptake import aha, recommend
 
@@ -352,3 +353,80 @@ def test_evaluation_split_matches_a_plain_python_count(seed):
             hits.append(bool({p for p in ranked[:k] if popularity[p] > 0} & later[user]))
         row = metrics[(metrics["model_name"] == recommend.POPULAR) & (metrics["k"] == k)]
         assert row["hit_rate_at_k"].item() == pytest.approx(sum(hits) / len(hits))
+
+
+def _metrics_state(db) -> pd.DataFrame:
+    with duckdb.connect(str(db), read_only=True) as conn:
+        return conn.execute(
+            "select * from marts.ml_page_recommendation_metrics order by k, model_name"
+        ).df()
+
+
+def _evaluated_now(db) -> pd.DataFrame:
+    """recommend.evaluate on the built page usage as it is now, with the project's vars
+    (recommendation_top_n 3, ml_test_fraction 0.3, 1000 resamples, seed 42)."""
+    with duckdb.connect(str(db), read_only=True) as conn:
+        usage = conn.execute("select * from intermediate.int_user_pages_counted").df()
+    result = recommend.evaluate(
+        usage, ks=[1, 2, 3], test_fraction=0.3, bootstrap_samples=1000, seed=42
+    )
+    return result.sort_values(["k", "model_name"]).reset_index(drop=True)
+
+
+def _same_values(left: pd.DataFrame, right: pd.DataFrame) -> bool:
+    """Equal cell for cell (exactly), whatever the dtypes (DuckDB's read back or pandas')."""
+    try:
+        pd.testing.assert_frame_equal(left, right, check_dtype=False, check_exact=True)
+    except AssertionError:
+        return False
+    return True
+
+
+def test_recommendation_metrics_are_evaluated_on_the_fits_cadence_only(tmp_path):
+    # A new day of page events with users new to the data (so the split and the
+    # evaluated users change): kept while var ml_refit_after_days has not passed,
+    # evaluated again on the new usage with the var at 0. ml_page_recommendations is a
+    # table, recomputed on every build.
+    from uptake.generator import generate
+
+    raw_dir = tmp_path / "landing"
+    generate(raw_dir, seed=5, scale=0.05, fmt="parquet")
+    db = tmp_path / "db" / "uptake.duckdb"
+    db.parent.mkdir()
+    build = ["build", "--resource-type", "seed", "--resource-type", "model"]
+    build += ["--select", "+ml_page_recommendation_metrics", "ml_page_recommendations"]
+    result = run_dbt(build, raw_dir, db)
+    assert result.returncode == 0, result.stdout[-5000:]
+    first = _metrics_state(db)
+    first_end = first["fitted_data_end"].max()
+    assert _same_values(
+        first.drop(columns=["fit_scope", "fitted_data_end"]).reset_index(drop=True),
+        _evaluated_now(db),
+    )
+    with duckdb.connect() as conn:
+        conn.execute(
+            "copy (select * replace (user_id || '_new' as user_id, "
+            "strftime(cast(ts as timestamp) + interval 1 day, '%Y-%m-%d %H:%M:%S') as ts) "
+            f"from read_parquet('{raw_dir}/page_events/*.parquet') "
+            f"where cast(ts as timestamp) >= timestamp '{first_end}' - interval 20 day) "
+            f"to '{raw_dir}/page_events/zz_next_day.parquet' (format parquet)"
+        )
+    for refit_after_days in (7, 0):
+        result = run_dbt(build, raw_dir, db, {"ml_refit_after_days": refit_after_days})
+        assert result.returncode == 0, result.stdout[-5000:]
+        stored = _metrics_state(db)
+        now = _evaluated_now(db)
+        metrics = stored.drop(columns=["fit_scope", "fitted_data_end"]).reset_index(drop=True)
+        if refit_after_days:
+            pd.testing.assert_frame_equal(stored, first)
+            assert not _same_values(metrics, now)  # kept, though the usage has moved on
+        else:
+            assert stored["fitted_data_end"].max() == first_end + pd.Timedelta(days=1)
+            assert _same_values(metrics, now)
+    recommended = query(db, "select count(distinct user_id) from marts.ml_page_recommendations")
+    new_users = query(
+        db,
+        "select count(distinct user_id) from marts.ml_page_recommendations "
+        "where user_id like '%\\_new' escape '\\'",
+    )
+    assert recommended[0][0] > 0 and new_users[0][0] > 0

@@ -679,3 +679,90 @@ def test_share_view_classifier_transfer_and_open_shares(sample_db):
     assert open_shares["is_viewed_so_far"].any() and not open_shares["is_viewed_so_far"].all()
     assert open_shares[label].isna().all()
     assert features.loc[~features["is_open"], label].notna().any()
+
+
+def test_transfer_matrix_from_the_table_reads_only_the_samples(sample_db):
+    # The table path (a narrow read for the split, then the sampled shares fetched by
+    # their position in key order) gives the frame path's matrix, bit for bit, and the
+    # only wide read holds no more shares than the caps allow.
+    import duckdb
+
+    settings = project_settings(
+        seed=3, cv_folds=3, max_train_rows=400, max_eval_rows=150, auc_bootstrap_samples=20
+    )
+    features = frame_of(sample_db, "intermediate.int_share_view_features")
+    expected = share_models.transfer_matrix(features, settings)
+    reads = []
+    with duckdb.connect() as conn:
+        conn.execute(f"attach '{sample_db}' as sample (read_only)")
+        table = conn.sql("select * from sample.intermediate.int_share_view_features")
+
+        def read(sql, positions=None):
+            if positions is not None:
+                conn.register("transfer_positions", positions)
+            frame = table.query("features", sql).df()
+            reads.append(frame)
+            return frame
+
+        got = share_models.transfer_matrix_from_table(read, settings)
+    pd.testing.assert_frame_equal(got, expected)
+    assert len(expected) > 0
+    # Every sample is its cap or all the rows there are, and the caps bind on the sample.
+    assert (expected["test_rows"] == expected["test_rows_available"].clip(upper=150)).all()
+    assert (expected["rows_trained_on"] == expected["rows_available"].clip(upper=400)).all()
+    assert (expected["test_rows"] == 150).any() and (expected["rows_trained_on"] == 400).any()
+    wide = [frame for frame in reads if share_models.SHARE_VIEW.label in frame.columns]
+    customers = expected["test_customer"].nunique()
+    assert len(wide) == 1 and len(wide[0]) <= (customers + 1) * 400 + customers * 150
+    assert len(wide[0]) < len(features)
+
+
+@pytest.mark.parametrize("spec", [ml.ADOPTION, share_models.SHARE_VIEW])
+def test_open_rows_query_selects_what_is_scored(spec):
+    # The DuckDB query the score tables read through keeps exactly the rows that a plain
+    # Python walk over the entities scores: each entity's latest row (latest group
+    # value), when its label is unknown, its horizon open and its outcome not yet shown.
+    import duckdb
+
+    rng = np.random.default_rng(4)
+    n = 400
+    frame = pd.DataFrame({column: rng.normal(size=n) for column in spec.numeric})
+    for column in spec.categorical:
+        frame[column] = rng.choice(["a", "b", None], n)
+    for column in spec.binary:
+        frame[column] = rng.choice([True, False, None], n)
+    entity = [k for k in spec.key if k != spec.group][0]
+    frame[entity] = (
+        [f"e{i % 150:03d}" for i in range(n)] if spec.group else [f"s{i:04d}" for i in range(n)]
+    )
+    if spec.group:
+        frame[spec.group] = [(0, 1, 3, 7, 14)[i // 150] if i < 450 else 14 for i in range(n)]
+        frame = frame.drop_duplicates([entity, spec.group])
+    frame[spec.time_column] = pd.Timestamp("2024-01-01")
+    frame[spec.horizon_end] = pd.Timestamp("2024-02-01")
+    frame[spec.label] = rng.choice([True, False, None], len(frame), p=[0.2, 0.2, 0.6])
+    for flag in (spec.censored, spec.known, spec.decided):
+        if flag:
+            frame[flag] = rng.choice([True, False, None], len(frame))
+
+    def open_by_hand() -> set:
+        latest = {}
+        for row in frame.to_dict("records"):
+            value = row[spec.group] if spec.group else 0
+            if row[entity] not in latest or value > latest[row[entity]][0]:
+                latest[row[entity]] = (value, row)
+        kept = set()
+        for _, row in latest.values():
+            flags = [row[spec.censored] is True] if spec.censored else []
+            flags += [row[c] is not True for c in (spec.known, spec.decided) if c]
+            if row[spec.label] is None and all(flags):
+                kept.add((row[entity], row[spec.group] if spec.group else None))
+        return kept
+
+    with duckdb.connect() as conn:
+        conn.register("features_frame", frame)
+        got = conn.execute(ml.open_rows_query(spec, "features_frame")).df()
+    keys = {(row[entity], row[spec.group] if spec.group else None) for _, row in got.iterrows()}
+    assert keys == open_by_hand()
+    assert 0 < len(keys) < frame[entity].nunique()
+    assert list(got.columns) == spec.columns

@@ -38,7 +38,7 @@ its metrics row says why in ``status``; its scores and explanations are then emp
 
 from uptake.ml.compute import liblinear_turn, one_thread, predict_proba
 from uptake.ml.fit import fit
-from uptake.ml.score import population_columns, score_latest
+from uptake.ml.score import open_rows_query, population_columns, score_latest
 from uptake.ml.spec import (
     ADOPTION,
     BOOSTED,
@@ -79,6 +79,7 @@ __all__ = [
     "metrics_frame",
     "liblinear_turn",
     "one_thread",
+    "open_rows_query",
     "population_columns",
     "predict_proba",
     "prepare",

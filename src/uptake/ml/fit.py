@@ -282,16 +282,30 @@ def fit(
     value in ``groups`` that the frame lacks (every one, when the frame is empty) still
     gets its models, not fitted, saying why. ``jobs``: worker processes (1: here, one
     fit after the other; 0: one per core), at most one per (group, family); each
-    receives only its group's rows, and the models are the same whatever ``jobs`` is."""
+    receives only its group's rows and the spec's columns (``Spec.columns``), and the
+    models are the same whatever ``jobs`` is."""
     version = model_version(spec, settings)
-    frame = frame.sort_values(list(spec.key)).reset_index(drop=True)
+    # The rows in key order, as positions: no sorted copy of the whole frame is made. A
+    # group's rows are copied when its call is handed out, with the spec's columns only
+    # (what a worker receives), indexed by their position in key order.
+    keys = frame[list(spec.key)].reset_index(drop=True)
+    in_key_order = keys.sort_values(list(spec.key)).index.to_numpy()
+    columns = [frame.columns.get_loc(column) for column in spec.columns]
     if spec.group is None:
-        values = [None]
+        values, group_of = [None], None
     else:
         values = sorted(set(frame[spec.group].dropna().unique()) | set(groups))
+        group_of = frame[spec.group].to_numpy()[in_key_order]
 
     def rows(value) -> pd.DataFrame:
-        return frame if spec.group is None else frame[frame[spec.group] == value]
+        if spec.group is None:
+            part = frame.iloc[in_key_order, columns]
+            part.index = pd.RangeIndex(len(frame))
+            return part
+        positions = np.flatnonzero(group_of == value)
+        part = frame.iloc[in_key_order[positions], columns]
+        part.index = pd.RangeIndex(len(frame))[positions]
+        return part
 
     # One call per (group, family), the slowest family (boosted) first; generated as
     # they are handed out, so only the groups being fitted are sliced at a time.

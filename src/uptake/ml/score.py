@@ -50,9 +50,36 @@ def _flag(frame: pd.DataFrame, column: str | None) -> pd.Series:
 
 
 def population_columns(spec: Spec) -> list[str]:
-    """The feature-table columns that :func:`score_population` reads."""
+    """The feature-table columns that :func:`score_population` reads: the flags, and the
+    key only where it finds each entity's latest row (a grouped spec: an ungrouped
+    table's rows are its entities, and a text key is the widest column to read)."""
     flags = [spec.label, spec.censored, spec.known, spec.decided]
-    return [*spec.key, *[c for c in flags if c]]
+    return [*(spec.key if spec.group else ()), *[c for c in flags if c]]
+
+
+def open_rows_query(spec: Spec, table: str) -> str:
+    """A DuckDB query over the feature table ``table`` that keeps the spec's columns of
+    the rows :func:`score_population` scores, and no other: each entity's latest row (its
+    latest group value; null ranks latest, as in the frame's sort) when it is open. The
+    scored tables read only these rows into pandas instead of the whole feature table
+    (most rows are decided); :func:`score_latest` selects the same rows again."""
+
+    def flag(column: str | None) -> str | None:
+        return f"coalesce(cast({column} as boolean), false)" if column else None
+
+    conditions = [f"{spec.label} is null", flag(spec.censored)]
+    conditions += [f"not {flag(c)}" for c in (spec.known, spec.decided) if c]
+    select = ", ".join(spec.columns)
+    where = " and ".join(c for c in conditions if c)
+    if not spec.group:
+        return f"select {select} from {table} where {where}"
+    # The latest row of each entity first, then whether it is open.
+    entity = ", ".join(k for k in spec.key if k != spec.group)
+    return (
+        f"select * from (select {select} from {table} "
+        f"qualify row_number() over (partition by {entity} "
+        f"order by {spec.group} desc nulls first) = 1) as latest_rows where {where}"
+    )
 
 
 def score_population(frame: pd.DataFrame, spec: Spec) -> tuple[pd.DataFrame, pd.DataFrame]:

@@ -60,6 +60,25 @@ class Spec:
     def features(self) -> list[str]:
         return [*self.categorical, *self.numeric, *self.binary]
 
+    @property
+    def columns(self) -> list[str]:
+        """Every feature-table column a fit reads (key, group, label, times, flags,
+        baseline, features), each once: what a fit's worker process receives."""
+        named = [
+            *self.key,
+            self.group,
+            self.label,
+            self.time_column,
+            self.horizon_end,
+            self.known,
+            self.censored,
+            self.decided,
+            self.baseline,
+            self.baseline_tiebreak,
+            *self.features,
+        ]
+        return list(dict.fromkeys(c for c in named if c))
+
 
 @dataclass(frozen=True)
 class Settings:
