@@ -21,10 +21,10 @@ records as (
 ),
 
 {% if is_incremental() -%}
+    -- A row's file: its id ("file:line") without the line.
     built_files as (
-        select distinct records.source_file
-        from records
-        inner join {{ this }} as built on records.activity_id = built.view_id
+        select distinct regexp_replace(view_id, ':[0-9]+$', '') as source_file
+        from {{ this }}
     ),
 
     new_records as (
