@@ -1,16 +1,73 @@
+{{ config(
+    materialized='incremental',
+    incremental_strategy='delete+insert',
+    unique_key='activity_id',
+) }}
+
 {#
     One row per staged share_view record (SHARE or VIEW), with its customer's name and
     industry, the content kind, report-zone times and calendar parts, and a record id
     (file:line). The exports give a VIEW record no share fields of its own: its
     share_id, RM, channel and shared time are those of the share it links to
     (int_share_view_pairs_matched), null when it links to none. A SHARE record's share_id is
-    its own id. The export's own values stay in staging.
+    its own id. The export's own values stay in staging. Incremental: a run computes
+    the records of the files this table does not hold yet, and again the VIEW records
+    of every customer, client and title (key) with a record in such a file, whose
+    link a new share or view can change (a SHARE record's fields are its own). A
+    change to the customers seed needs --full-refresh.
 #}
 
 with
 
-activities as (
+{% if is_incremental() -%}
+    built_files as (
+        select distinct source_file from {{ this }}
+    ),
+{%- endif %}
+
+staged as (
     select * from {{ ref('stg_share_view__activities') }}
+),
+
+{% if is_incremental() -%}
+    new_records as (
+        select * from staged
+        where source_file not in (select built_files.source_file from built_files)
+    ),
+
+    changed_keys as (
+        select distinct
+            customer_code,
+            client_id,
+            content_title
+        from new_records
+        where client_id is not null and content_title is not null
+    ),
+
+    -- The VIEW records of changed keys in files built before: their link may change.
+    relinked_views as (
+        select staged.*
+        from staged
+        inner join changed_keys
+            on
+                staged.customer_code = changed_keys.customer_code
+                and staged.client_id = changed_keys.client_id
+                and staged.content_title = changed_keys.content_title
+        where
+            staged.activity_type = 'VIEW'
+            and staged.source_file in (select built_files.source_file from built_files)
+    ),
+{%- endif %}
+
+-- The records this run computes: all, or on an incremental run the new and relinked ones.
+activities as (
+    {% if is_incremental() -%}
+        select * from new_records
+        union all
+        select * from relinked_views
+    {%- else -%}
+        select * from staged
+    {%- endif %}
 ),
 
 links as (

@@ -1,3 +1,9 @@
+{{ config(
+    materialized='incremental',
+    incremental_strategy='delete+insert',
+    unique_key=['source_file', 'source_line'],
+) }}
+
 {#
     One row per staged VIEW record that links to a share: the share it is taken to
     come from. VIEW records carry no Shared Date/Time, RM or channel, so the link is
@@ -5,10 +11,33 @@
     the view; among shares of that key sent at the same moment, the first copy (by
     file and line). A view with no such share (content browsed directly, a viewer
     outside the sharing records, a view before any share) has no row here, nor has a
-    view without a time.
+    view without a time. Incremental: a link depends only on the records of its
+    customer, client and title (its key), so a run recomputes the views of the keys that
+    have a record in a file this table holds no view of yet (new files; a file without
+    a linked view is read again on later runs, to the same rows). Shares are only ever
+    added, so a view linked once stays linked: its row is replaced, never dropped.
 #}
 
 with
+
+{% if is_incremental() -%}
+    built_files as (
+        select distinct source_file from {{ this }}
+    ),
+
+    -- The keys with a record in a file not built yet: the links these records can change.
+    changed_keys as (
+        select distinct
+            customer_code,
+            client_id,
+            content_title
+        from {{ ref('stg_share_view__activities') }}
+        where
+            source_file not in (select built_files.source_file from built_files)
+            and client_id is not null
+            and content_title is not null
+    ),
+{%- endif %}
 
 activities as (
     select
@@ -29,6 +58,20 @@ activities as (
         and content_title is not null
 ),
 
+-- The records whose links this run computes: all, or on an incremental run every record
+-- (old or new) of a changed key, the key's whole history.
+recomputed_activities as (
+    select activities.*
+    from activities
+    {%- if is_incremental() %}
+        inner join changed_keys
+            on
+                activities.customer_code = changed_keys.customer_code
+                and activities.client_id = changed_keys.client_id
+                and activities.content_title = changed_keys.content_title
+    {%- endif %}
+),
+
 share_copies as (
     select
         source_file,
@@ -43,7 +86,7 @@ share_copies as (
             partition by customer_code, client_id, content_title, shared_at
             order by source_file, source_line
         ) as copy_number
-    from activities
+    from recomputed_activities
     where activity_type = 'SHARE' and shared_at is not null
 ),
 
@@ -61,7 +104,7 @@ views as (
         client_id,
         content_title,
         last_activity_at as viewed_at
-    from activities
+    from recomputed_activities
     where activity_type = 'VIEW' and last_activity_at is not null
 ),
 

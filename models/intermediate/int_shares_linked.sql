@@ -1,3 +1,9 @@
+{{ config(
+    materialized='incremental',
+    incremental_strategy='delete+insert',
+    unique_key='share_id',
+) }}
+
 {#
     One row per SHARE record as the customer's export holds it (re-sends and exact
     duplicates included, the latter flagged): who shared what with whom, through which
@@ -8,13 +14,67 @@
     (int_views_deduplicated): a viewed share's first linked view dates its first view; a
     viewed share no view links to has an unknown latency, and views linked to a share
     the export says was not viewed are counted (linked_views) but date nothing.
+    Incremental: a view links only to a share of its customer, client and title (key),
+    so a run recomputes the SHARE records of the files this table does not hold a share
+    of yet, and every SHARE record of a key with a record in such a file (a file without
+    a SHARE record is read again on later runs, to the same rows).
 #}
 
 with
 
-shares as (
+records as (
     select * from {{ ref('int_share_view_activities_enriched') }}
+),
+
+{% if is_incremental() -%}
+    -- A row's file: its id ("file:line") without the line.
+    built_files as (
+        select distinct regexp_replace(share_id, ':[0-9]+$', '') as source_file
+        from {{ this }}
+    ),
+
+    new_records as (
+        select
+            activity_id,
+            activity_type,
+            customer_code,
+            client_id,
+            content_title
+        from records
+        where source_file not in (select built_files.source_file from built_files)
+    ),
+
+    changed_keys as (
+        select distinct
+            customer_code,
+            client_id,
+            content_title
+        from new_records
+        where client_id is not null and content_title is not null
+    ),
+
+    -- The shares whose row this run computes: new shares and the shares of changed keys.
+    changed_shares as (
+        select activity_id from new_records
+        where activity_type = 'SHARE'
+        union
+        select records.activity_id
+        from records
+        inner join changed_keys
+            on
+                records.customer_code = changed_keys.customer_code
+                and records.client_id = changed_keys.client_id
+                and records.content_title = changed_keys.content_title
+        where records.activity_type = 'SHARE'
+    ),
+{%- endif %}
+
+shares as (
+    select * from records
     where activity_type = 'SHARE'
+    {%- if is_incremental() %}
+        and activity_id in (select changed_shares.activity_id from changed_shares)
+    {%- endif %}
 ),
 
 views as (
@@ -22,6 +82,9 @@ views as (
         share_id,
         viewed_at
     from {{ ref('int_views_deduplicated') }}
+    {%- if is_incremental() %}
+        where share_id in (select shares.activity_id from shares)
+    {%- endif %}
 ),
 
 first_views as (

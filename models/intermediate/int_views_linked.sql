@@ -1,15 +1,74 @@
+{{ config(
+    materialized='incremental',
+    incremental_strategy='delete+insert',
+    unique_key='view_id',
+) }}
+
 {#
     One row per VIEW record (one viewing session) as the customer's export holds it,
     exact duplicates flagged: which client viewed which content, on which device, OS
     and browser, when (local date, hour, weekday, month), for how long, and the share
-    it came from.
+    it came from. Incremental: a run recomputes the VIEW records of the files this table
+    does not hold a view of yet, and every VIEW record of a customer, client and title
+    (key) with a record in such a file, whose link a new share can change (a file
+    without a VIEW record is read again on later runs, to the same rows).
 #}
 
 with
 
-views as (
+records as (
     select * from {{ ref('int_share_view_activities_enriched') }}
+),
+
+{% if is_incremental() -%}
+    -- A row's file: its id ("file:line") without the line.
+    built_files as (
+        select distinct regexp_replace(view_id, ':[0-9]+$', '') as source_file
+        from {{ this }}
+    ),
+
+    new_records as (
+        select
+            activity_id,
+            activity_type,
+            customer_code,
+            client_id,
+            content_title
+        from records
+        where source_file not in (select built_files.source_file from built_files)
+    ),
+
+    changed_keys as (
+        select distinct
+            customer_code,
+            client_id,
+            content_title
+        from new_records
+        where client_id is not null and content_title is not null
+    ),
+
+    -- The views whose row this run computes: new views and the views of changed keys.
+    changed_views as (
+        select activity_id from new_records
+        where activity_type = 'VIEW'
+        union
+        select records.activity_id
+        from records
+        inner join changed_keys
+            on
+                records.customer_code = changed_keys.customer_code
+                and records.client_id = changed_keys.client_id
+                and records.content_title = changed_keys.content_title
+        where records.activity_type = 'VIEW'
+    ),
+{%- endif %}
+
+views as (
+    select * from records
     where activity_type = 'VIEW'
+    {%- if is_incremental() %}
+        and activity_id in (select changed_views.activity_id from changed_views)
+    {%- endif %}
 ),
 
 final as (

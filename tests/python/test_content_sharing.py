@@ -241,3 +241,55 @@ def test_views_link_to_shares_by_the_rule_and_coverage_is_reported(sample_dir, s
             expected_latency[share] = (viewed_at - shared_at).total_seconds() / 60
     assert latency.keys() == expected_latency.keys()
     assert all(latency[s] == pytest.approx(expected_latency[s]) for s in latency)
+
+
+def test_share_features_count_what_came_strictly_before(sample_db):
+    # int_share_view_features counts each key's history from a start time on plus what
+    # came before it (so that an incremental run computes only the shares a new file
+    # can change). Here every count is taken again the plain way: for each share, the
+    # RM's, client's and title's shares and views strictly before it was sent.
+    shares = query(
+        sample_db,
+        "select share_id, customer_code, relationship_manager_id, client_id, content_title, "
+        "shared_at, first_view_at from intermediate.int_shares_deduplicated "
+        "where shared_at is not null",
+    )
+    views = query(
+        sample_db,
+        "select customer_code, client_id, content_title, viewed_at "
+        "from intermediate.int_views_deduplicated where viewed_at is not null",
+    )
+    by_rm, by_client, client_views, title_views = (defaultdict(list) for _ in range(4))
+    for _, code, rm, client, _title, shared_at, first_view_at in shares:
+        if rm is not None:
+            viewed_at = None if first_view_at is None else max(shared_at, first_view_at)
+            by_rm[code, rm].append((shared_at, viewed_at))
+        if client is not None:
+            by_client[code, client].append(shared_at)
+    for code, client, title, viewed_at in views:
+        if client is not None:
+            client_views[code, client].append(viewed_at)
+        if title is not None:
+            title_views[code, title].append(viewed_at)
+
+    expected = {}
+    for share_id, code, rm, client, title, shared_at, _ in shares:
+        rm_history = by_rm.get((code, rm), [])
+        rm_shares = sum(sent < shared_at for sent, _ in rm_history)
+        rm_viewed = sum(seen is not None and seen < shared_at for _, seen in rm_history)
+        expected[share_id] = (
+            rm_shares,
+            rm_viewed / rm_shares if rm_shares else None,
+            sum(sent < shared_at for sent in by_client.get((code, client), [])),
+            sum(seen < shared_at for seen in client_views.get((code, client), [])),
+            sum(seen < shared_at for seen in title_views.get((code, title), [])),
+        )
+    actual = query(
+        sample_db,
+        "select share_id, rm_prior_shares, rm_prior_view_through_rate, client_prior_shares, "
+        "client_prior_views, title_prior_views from intermediate.int_share_view_features",
+    )
+    assert len(actual) == len(expected)
+    assert sum(row[1] > 0 and row[4] > 0 for row in actual) > 10
+    for share_id, *counts in actual:
+        assert tuple(counts) == pytest.approx(expected[share_id]), share_id
