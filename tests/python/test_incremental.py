@@ -39,6 +39,8 @@ COMPARED = {
         "int_user_days_aggregated",
         "int_user_window_spans_computed",
         "int_user_weeks_aggregated",
+        "int_aha_action_milestones_dated",
+        "int_aha_thresholds_tabulated",
     ],
     "marts": [
         "fct_user_days",
@@ -48,6 +50,8 @@ COMPARED = {
         "rpt_weekly_active_days",
         "rpt_lifecycle_transitions",
         "fct_adoption",
+        "rpt_aha_moments",
+        "rpt_aha_validation",
     ],
 }
 SELECTION = ["+" + name for name in COMPARED["marts"]]
