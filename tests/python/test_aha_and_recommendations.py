@@ -15,6 +15,8 @@ from collections import defaultdict
 import duckdb
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.parquet as pq
 import pytest
 from conftest import query, run_dbt
 
@@ -136,6 +138,95 @@ def test_windows_into_the_retention_days_are_not_ranked(sample_db):
         "where window_days > 8 and rank_in_user_type is not null",
     )
     assert leaks == [(0,)]
+
+
+AHA_MILESTONES = [
+    "build", "--resource-type", "seed", "--resource-type", "model",
+    "--select", "+int_aha_action_milestones_dated",
+]  # fmt: skip
+
+
+def _receive_share_counts(db, user_key: str) -> list[tuple]:
+    return query(
+        db,
+        "select threshold, day_number from intermediate.int_aha_action_milestones_dated "
+        f"where user_key = '{user_key}' and action = 'receive_share' order by 1",
+    )
+
+
+def test_a_late_share_reopens_a_closed_aha_window(tmp_path):
+    # A SHARE record lands with its latest activity: one sent on day 1 of a client whose
+    # aha window closed long ago arrives with the last day of the data. The incremental
+    # run (which otherwise recomputes recent users only) must count it, as a full
+    # refresh of the same files does.
+    from uptake.generator import generate
+
+    raw_dir = tmp_path / "landing"
+    generate(raw_dir, seed=3, scale=0.05, fmt="parquet")
+    db = tmp_path / "incremental" / "uptake.duckdb"
+    db.parent.mkdir()
+    result = run_dbt(AHA_MILESTONES, raw_dir, db)
+    assert result.returncode == 0, result.stdout[-5000:]
+
+    # a client past the burn-in whose first 14 days ended well before the data's end
+    # (beyond the look-back), with fewer than 10 shares received in them
+    (user_key, first_active_date, data_end_date) = query(
+        db,
+        "select users.user_key, users.first_active_date, ends.data_end_date "
+        "from intermediate.int_aha_users_labelled as users "
+        "inner join intermediate.int_user_type_data_ends_computed as ends "
+        "on users.user_type = ends.user_type "
+        "where users.user_type = 'client' and not users.is_in_burn_in "
+        "and users.first_active_date + 30 < ends.data_end_date "
+        "and users.user_key not in (select user_key "
+        "from intermediate.int_aha_action_milestones_dated "
+        "where action = 'receive_share' and threshold = 10) "
+        "order by users.user_key limit 1",
+    )[0]
+    before = _receive_share_counts(db, user_key)
+    (_, customer_code, client_id) = user_key.split(":")
+
+    export = pq.read_table(raw_dir / "share_view" / f"{customer_code}.parquet")
+    row = export.to_pandas().head(1)
+    values = {
+        "activity type": "SHARE",
+        "user id": client_id,
+        "shared date": (first_active_date + dt.timedelta(days=1)).strftime("%d-%b-%Y"),
+        "shared time": "12:00:00",
+        "title of content": "A late share",
+        "viewed": "0",
+        "time spent in seconds": "0",
+        "last activity date": data_end_date.strftime("%d-%b-%Y"),
+        "last activity time": "12:00:00",
+    }
+    for column in row.columns:
+        if column.strip().lower() in values:
+            row[column] = values[column.strip().lower()]
+    late = pa.Table.from_pandas(row, schema=export.schema, preserve_index=False)
+    pq.write_table(late, raw_dir / "share_view" / f"{customer_code}__late.parquet")
+
+    result = run_dbt(AHA_MILESTONES, raw_dir, db)
+    assert result.returncode == 0, result.stdout[-5000:]
+    after = _receive_share_counts(db, user_key)
+    # one more share within the window: one more count reached, and none later than it was
+    assert len(after) == len(before) + 1
+    assert all(now[1] <= then[1] for now, then in zip(after[:-1], before, strict=True))
+
+    full = tmp_path / "full" / "uptake.duckdb"
+    full.parent.mkdir()
+    result = run_dbt([*AHA_MILESTONES, "--full-refresh"], raw_dir, full)
+    assert result.returncode == 0, result.stdout[-5000:]
+    with duckdb.connect() as conn:
+        conn.execute(f"attach '{db}' as inc (read_only)")
+        conn.execute(f"attach '{full}' as ful (read_only)")
+        differing = conn.execute(
+            "select count(*) from ("
+            "(select * from inc.intermediate.int_aha_action_milestones_dated "
+            "except all select * from ful.intermediate.int_aha_action_milestones_dated) "
+            "union all (select * from ful.intermediate.int_aha_action_milestones_dated "
+            "except all select * from inc.intermediate.int_aha_action_milestones_dated))"
+        ).fetchone()[0]
+    assert differing == 0
 
 
 def test_bootstrap_interval_brackets_phi():

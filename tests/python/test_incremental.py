@@ -44,6 +44,8 @@ COMPARED = {
         "int_views_linked",
         "int_shares_linked",
         "int_share_view_features",
+        "int_aha_action_milestones_dated",
+        "int_aha_thresholds_tabulated",
     ],
     "marts": [
         "fct_user_days",
@@ -60,6 +62,8 @@ COMPARED = {
         "rpt_customer_engagement",
         "rpt_customer_monthly_engagement",
         "rpt_share_latency_by_customer",
+        "rpt_aha_moments",
+        "rpt_aha_validation",
     ],
 }
 SELECTION = ["+" + name for name in COMPARED["marts"]]
@@ -223,6 +227,30 @@ def test_share_view_slices_really_are_incremental(replayed):
     )
     assert rms_over_files >= 10
     assert titles_over_files >= 50
+
+
+def test_aha_slices_keep_closed_windows_and_recompute_open_ones(replayed):
+    # The last slice covers about the last quarter of each user type's days: its run
+    # keeps the aha milestones of users whose first 14 days (aha_max_window_days) closed
+    # before it, and recomputes those of users first active within it.
+    rows = query(
+        replayed["incremental"],
+        "with spans as (select user_type, min(reached_date) as first_date, "
+        "max(reached_date) as last_date "
+        "from intermediate.int_aha_action_milestones_dated group by 1), "
+        "users as (select user_key, user_type, min(reached_date) as first_active_date "
+        "from intermediate.int_aha_action_milestones_dated group by 1, 2) "
+        "select spans.user_type, "
+        "count(distinct case when users.first_active_date + 14 + 3 "
+        "< spans.last_date - cast((spans.last_date - spans.first_date) // 4 as integer) "
+        "then users.user_key end), "
+        "count(distinct case when users.first_active_date > spans.last_date - 14 "
+        "then users.user_key end) "
+        "from spans inner join users on spans.user_type = users.user_type group by 1",
+    )
+    assert {user_type for user_type, _, _ in rows} == {"account", "client", "web_user"}
+    for user_type, kept, recomputed in rows:
+        assert kept > 10 and recomputed > 0, (user_type, kept, recomputed)
 
 
 def test_data_tests_pass_without_full_refresh(replayed):
