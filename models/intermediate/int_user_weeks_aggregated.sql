@@ -91,37 +91,50 @@ user_bounds as (
     from spine_bounds
 ),
 
+-- The first week to compute: the first active week; on an incremental run, for a
+-- recomputed user, the week before the first week to recompute if later (for that
+-- week's previous-week activity). The weeks before it are not even generated.
+compute_starts as (
+    select
+        user_bounds.*,
+        {%- if is_incremental() %}
+            greatest(
+                user_bounds.first_active_week_start_date,
+                coalesce(
+                    cast(
+                        {{ dbt.dateadd('day', -7, 'recompute_starts.recompute_from_date') }}
+                        as date
+                    ),
+                    user_bounds.first_active_week_start_date
+                )
+            ) as first_computed_week_start_date
+        {%- else %}
+            user_bounds.first_active_week_start_date as first_computed_week_start_date
+        {%- endif %}
+    from user_bounds
+    {%- if is_incremental() %}
+    left join recompute_starts on user_bounds.user_key = recompute_starts.user_key
+    {%- endif %}
+),
+
 week_offsets as (
     {{ dbt.generate_series((var('spine_max_days') / 7) | int + 2) }}
 ),
 
-all_weeks as (
+-- The weeks to compute, from each user's first week to compute to the spine's last.
+spine_weeks as (
     select
-        user_bounds.user_key,
-        user_bounds.user_type,
-        user_bounds.first_active_week_start_date,
+        compute_starts.user_key,
+        compute_starts.user_type,
+        compute_starts.first_active_week_start_date,
         cast({{ dbt.dateadd('day', '7 * (week_offsets.generated_number - 1)',
-            'user_bounds.first_active_week_start_date') }} as date) as week_start_date
-    from user_bounds
+            'compute_starts.first_computed_week_start_date') }} as date) as week_start_date
+    from compute_starts
     inner join week_offsets
         on
             week_offsets.generated_number - 1
-            <= {{ dbt.datediff('user_bounds.first_active_week_start_date',
-                'user_bounds.last_week_start_date', 'day') }} / 7
-),
-
--- The weeks to compute: on an incremental run, from the week before each recomputed
--- user's first week to recompute (for that week's previous-week activity).
-spine_weeks as (
-    select all_weeks.*
-    from all_weeks
-    {%- if is_incremental() %}
-    left join recompute_starts on all_weeks.user_key = recompute_starts.user_key
-    where
-        recompute_starts.recompute_from_date is null
-        or all_weeks.week_start_date >= {{ dbt.dateadd('day', -7,
-            'recompute_starts.recompute_from_date') }}
-    {%- endif %}
+            <= {{ dbt.datediff('compute_starts.first_computed_week_start_date',
+                'compute_starts.last_week_start_date', 'day') }} / 7
 ),
 
 active_weeks as (

@@ -8,66 +8,41 @@
 
     The values change only on "change days": an active day (both windows +1), the day
     after it (no longer active, unless it is active too), 7 days after it (the 7-day
-    window -1) and 28 days after it (the 28-day window -1). The change days of a user
-    are summed into running counts, and a change day starts a span when its values
-    differ from the previous change day's: the rows are about three per active day,
-    whatever the length of the spine.
+    window -1) and 28 days after it (the 28-day window -1). A change day starts a span
+    when its values differ from the day before's, which needs no look at the previous
+    row: its net changes are not 0, or it is active unlike the day before. The span
+    starts of a user are then summed into running counts, and each span ends the day
+    before the next start, in one window pass partitioned by a dense user number: the
+    rows are about three per active day, whatever the length of the spine.
 
-    Incremental: the pre-hook below deletes, of each user with days to recompute, the
-    stored spans from the one that holds the day before the first day to recompute; the
-    run appends the user's spans from the day after the last one kept, reading the active
-    days of the trailing_window_days before it for the windows. The day a run starts on
-    starts a span in the stored table too, so the spans stay maximal and the table equals
-    a full refresh.
+    Incremental: the pre-hook below deletes the stored spans from the one that holds the
+    day before the first day to recompute; the run appends each user's spans from the
+    day after the last one kept, reading the active days of the trailing_window_days
+    before it for the windows. The day a run starts on starts a span in the stored table
+    too, so the spans stay maximal and the table equals a full refresh.
 #}
 
 {#
     Before an incremental run writes (pre-hook, in the run's transaction): per user type,
     the first day to recompute is the latest built day less
-    var('late_arrival_lookback_days') (the cutoff), or for a user whose stored spine ended
-    before the cutoff, the day after it. Of each user with days from there on (the spine
-    in int_user_spines_bounded reaches them), the stored span that holds the day before
-    and every span after it are deleted: the run writes them again from that span's start,
-    a day whose values and the day before's no late event within the look-back changes.
-    A user whose stored days all lie after that day is deleted whole, and computed in full.
+    var('late_arrival_lookback_days') (the cutoff). Every stored span that holds the day
+    before the cutoff or a later day is deleted: the run writes the user's days again from
+    that span's start, a day whose values and the day before's no late event within the
+    look-back changes. The spans of a user whose spine ended earlier are all kept: if the
+    user is active again, the run appends from the day after the spine's old end, which
+    starts a span in a full refresh too (the 28-day count drops to 0 there, or the user is
+    active and the 7-day count rises from 0). One plain delete with a correlated scalar
+    subquery, no row-value IN: portable to Spark (Delta) and the warehouses.
 #}
 {% set delete_recomputed_spans %}{% raw %}
     {% if is_incremental() %}
-        delete from {{ this }}
-        where (user_key, valid_from_date) in (
-            with
-
-            cutoffs as (
-                select
-                    user_type,
-                    {{ lookback_start('max(valid_to_date)') }} as cutoff_date
-                from {{ this }}
-                group by 1
-            ),
-
-            recompute_starts as (
-                select
-                    stored.user_key,
-                    least(
-                        min(cutoffs.cutoff_date),
-                        cast({{ dbt.dateadd('day', 1, 'max(stored.valid_to_date)') }} as date)
-                    ) as recompute_from_date
-                from {{ this }} as stored
-                inner join cutoffs on stored.user_type = cutoffs.user_type
-                group by 1
-            )
-
+        delete from {{ this }} as stored
+        where stored.valid_to_date >= (
             select
-                stored.user_key,
-                stored.valid_from_date
-            from {{ this }} as stored
-            inner join recompute_starts on stored.user_key = recompute_starts.user_key
-            inner join {{ ref('int_user_spines_bounded') }} as spine_bounds
-                on stored.user_key = spine_bounds.user_key
-            where
-                spine_bounds.spine_end_date >= recompute_starts.recompute_from_date
-                and stored.valid_to_date >= cast({{ dbt.dateadd('day', -1,
-                    'recompute_starts.recompute_from_date') }} as date)
+                cast({{ dbt.dateadd('day', -1, lookback_start('max(latest.valid_to_date)')) }}
+                    as date)
+            from {{ this }} as latest
+            where latest.user_type = stored.user_type
         )
     {% endif %}
 {% endraw %}{% endset %}
@@ -117,12 +92,14 @@ spine_bounds as (
     ),
 {%- endif %}
 
--- Per user to compute: the first day written (the day after the last stored, if any;
--- its values start a span), and where reading starts: trailing_window_days before it
--- (the longest window, at least), from the first active day on. Users with no day
--- after the last stored have nothing to compute.
+-- Per user to compute: a dense number (the windows below partition and sort by it, far
+-- cheaper than by the text key), the first day written (the day after the last stored,
+-- if any; it starts a span), and where reading starts: trailing_window_days before it
+-- (the longest window, at least), from the first active day on. Users with no day after
+-- the last stored have nothing to compute.
 users_to_compute as (
     select
+        row_number() over (order by spine_bounds.user_key) as user_number,
         spine_bounds.user_key,
         spine_bounds.user_type,
         spine_bounds.first_active_date,
@@ -155,153 +132,146 @@ users_to_compute as (
 
 active_days as (
     select
-        user_days.user_key,
+        users_to_compute.user_number,
+        users_to_compute.spine_end_date,
         user_days.activity_date
     from user_days
     inner join users_to_compute on user_days.user_key = users_to_compute.user_key
     where user_days.activity_date >= users_to_compute.read_start_date
 ),
 
+-- What each active day changes, on the spine: on the day itself it is active and both
+-- windows count one more; the day after follows an active day; 7 and 28 days later it
+-- leaves the 7-day and the 28-day window. The first day written starts a span.
 changes as (
     select
-        user_key,
+        user_number,
         activity_date as change_date,
         1 as is_active_day,
+        0 as follows_active_day,
         1 as change_7d,
-        1 as change_28d
+        1 as change_28d,
+        0 as starts_span
     from active_days
     union all
     select
-        user_key,
+        user_number,
         cast({{ dbt.dateadd('day', 1, 'activity_date') }} as date) as change_date,
         0 as is_active_day,
+        1 as follows_active_day,
         0 as change_7d,
-        0 as change_28d
+        0 as change_28d,
+        0 as starts_span
     from active_days
+    where {{ dbt.dateadd('day', 1, 'activity_date') }} <= spine_end_date
     union all
     select
-        user_key,
+        user_number,
         cast({{ dbt.dateadd('day', short_window_days, 'activity_date') }} as date)
             as change_date,
         0 as is_active_day,
+        0 as follows_active_day,
         -1 as change_7d,
-        0 as change_28d
+        0 as change_28d,
+        0 as starts_span
     from active_days
+    where {{ dbt.dateadd('day', short_window_days, 'activity_date') }} <= spine_end_date
     union all
     select
-        user_key,
+        user_number,
         cast({{ dbt.dateadd('day', long_window_days, 'activity_date') }} as date)
             as change_date,
         0 as is_active_day,
+        0 as follows_active_day,
         0 as change_7d,
-        -1 as change_28d
+        -1 as change_28d,
+        0 as starts_span
     from active_days
-    union all
-    -- the running counts start where reading starts, and the first day written is a
-    -- change day, active or not
-    select
-        user_key,
-        read_start_date as change_date,
-        0 as is_active_day,
-        0 as change_7d,
-        0 as change_28d
-    from users_to_compute
+    where {{ dbt.dateadd('day', long_window_days, 'activity_date') }} <= spine_end_date
     union all
     select
-        user_key,
+        user_number,
         first_written_date as change_date,
         0 as is_active_day,
+        0 as follows_active_day,
         0 as change_7d,
-        0 as change_28d
+        0 as change_28d,
+        1 as starts_span
     from users_to_compute
 ),
 
+-- One row per change day: only these days can differ from the day before.
 change_days as (
     select
-        changes.user_key,
-        changes.change_date,
-        max(changes.is_active_day) = 1 as is_active,
-        sum(changes.change_7d) as change_7d,
-        sum(changes.change_28d) as change_28d
+        user_number,
+        change_date,
+        max(is_active_day) as is_active_day,
+        max(follows_active_day) as follows_active_day,
+        cast(sum(change_7d) as integer) as change_7d,
+        cast(sum(change_28d) as integer) as change_28d,
+        max(starts_span) as starts_span
     from changes
-    inner join users_to_compute on changes.user_key = users_to_compute.user_key
-    where changes.change_date <= users_to_compute.spine_end_date
     group by 1, 2
 ),
 
-change_day_values as (
+-- The change days that start a span: the change day before is the day before exactly
+-- when that day is active (an active day makes the next day a change day), so "active
+-- unlike the change day before" is "active unlike the day before"; and a count differs
+-- from the change day before's when the day's net change is not 0. The other change days
+-- change nothing (their net changes are 0) and are left out, so the running sums below
+-- need no other row. On an incremental run, the change days read before the first day
+-- written are kept too (only for the running sums; they are not written).
+span_starts as (
     select
-        user_key,
+        user_number,
         change_date,
-        is_active,
+        is_active_day,
+        change_7d,
+        change_28d
+    from change_days
+    where
+        starts_span = 1
+        or is_active_day <> follows_active_day
+        or change_7d <> 0
+        or change_28d <> 0
+),
+
+-- One pass over each user's span starts: the running counts and the next start.
+span_values as (
+    select
+        user_number,
+        change_date,
+        is_active_day,
         sum(change_7d) over (
-            partition by user_key order by change_date
+            partition by user_number order by change_date
             rows between unbounded preceding and current row
         ) as active_days_trailing_7d,
         sum(change_28d) over (
-            partition by user_key order by change_date
+            partition by user_number order by change_date
             rows between unbounded preceding and current row
-        ) as active_days_trailing_28d
-    from change_days
-),
-
--- From the first day written on, the values of each change day and of the one before
--- (the days before the first written only feed the running counts).
-written_change_days as (
-    select
-        change_day_values.user_key,
-        change_day_values.change_date,
-        change_day_values.is_active,
-        change_day_values.active_days_trailing_7d,
-        change_day_values.active_days_trailing_28d,
-        lag(change_day_values.is_active) over (
-            partition by change_day_values.user_key order by change_day_values.change_date
-        ) as previous_is_active,
-        lag(change_day_values.active_days_trailing_7d) over (
-            partition by change_day_values.user_key order by change_day_values.change_date
-        ) as previous_trailing_7d,
-        lag(change_day_values.active_days_trailing_28d) over (
-            partition by change_day_values.user_key order by change_day_values.change_date
-        ) as previous_trailing_28d
-    from change_day_values
-    inner join users_to_compute
-        on change_day_values.user_key = users_to_compute.user_key
-    where change_day_values.change_date >= users_to_compute.first_written_date
-),
-
--- A span starts on the first day written and on every change day that changes a value.
-span_starts as (
-    select
-        user_key,
-        change_date,
-        is_active,
-        active_days_trailing_7d,
-        active_days_trailing_28d
-    from written_change_days
-    where
-        previous_is_active is null
-        or is_active <> previous_is_active
-        or active_days_trailing_7d <> previous_trailing_7d
-        or active_days_trailing_28d <> previous_trailing_28d
+        ) as active_days_trailing_28d,
+        lead(change_date) over (
+            partition by user_number order by change_date
+        ) as next_start_date
+    from span_starts
 ),
 
 spans as (
     select
-        span_starts.user_key,
+        users_to_compute.user_key,
         users_to_compute.user_type,
         users_to_compute.first_active_date,
-        span_starts.change_date as valid_from_date,
+        span_values.change_date as valid_from_date,
         coalesce(
-            cast({{ dbt.dateadd('day', -1, 'lead(span_starts.change_date) over (
-                partition by span_starts.user_key order by span_starts.change_date
-            )') }} as date),
+            cast({{ dbt.dateadd('day', -1, 'span_values.next_start_date') }} as date),
             users_to_compute.spine_end_date
         ) as valid_to_date,
-        span_starts.is_active,
-        cast(span_starts.active_days_trailing_7d as integer) as active_days_trailing_7d,
-        cast(span_starts.active_days_trailing_28d as integer) as active_days_trailing_28d
-    from span_starts
-    inner join users_to_compute on span_starts.user_key = users_to_compute.user_key
+        span_values.is_active_day = 1 as is_active,
+        cast(span_values.active_days_trailing_7d as integer) as active_days_trailing_7d,
+        cast(span_values.active_days_trailing_28d as integer) as active_days_trailing_28d
+    from span_values
+    inner join users_to_compute on span_values.user_number = users_to_compute.user_number
+    where span_values.change_date >= users_to_compute.first_written_date
 )
 
 select * from spans
