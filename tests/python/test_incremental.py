@@ -39,6 +39,9 @@ COMPARED = {
         "int_user_days_aggregated",
         "int_user_window_spans_computed",
         "int_user_weeks_aggregated",
+        "int_user_cohorts_assigned",
+        "int_user_active_periods_numbered",
+        "int_retention_cohorts_counted",
     ],
     "marts": [
         "fct_user_days",
@@ -48,6 +51,8 @@ COMPARED = {
         "rpt_weekly_active_days",
         "rpt_lifecycle_transitions",
         "fct_adoption",
+        "rpt_retention_cohorts",
+        "rpt_retention_segments",
     ],
 }
 SELECTION = ["+" + name for name in COMPARED["marts"]]
