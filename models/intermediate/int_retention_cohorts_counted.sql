@@ -22,7 +22,8 @@
     late day can change: those of the users whose active periods it may change (macro
     retention_users_to_recompute: new users, users moved to an earlier cohort day by a
     late event, users active since the cutoff unless already active beyond every
-    reported period), and those with a period the end of the data now covers that it
+    reported period), those whose number of users is not the one counted (users who
+    joined or left), and those with a period the end of the data now covers that it
     did not before. The cutoff, per user type, is the latest active day counted (day N
     after a cohort day) less var('late_arrival_lookback_days'). A cohort day left
     without users (all moved earlier) is deleted after the run (post-hook).
@@ -114,12 +115,44 @@ all_periods as (
             and all_periods.is_observable
     ),
 
+    -- Cohort days whose number of users is not the one counted (or not counted yet).
+    cohort_sizes as (
+        select
+            user_type,
+            cohort_date,
+            count(*) as cohort_users
+        from cohorts
+        group by 1, 2
+    ),
+
+    resized_cohort_days as (
+        select
+            cohort_sizes.user_type,
+            cohort_sizes.cohort_date
+        from cohort_sizes
+        left join {{ this }} as counted
+            on
+                cohort_sizes.user_type = counted.user_type
+                and cohort_sizes.cohort_date = counted.cohort_date
+                and counted.segment_type = 'all'
+                and counted.period_unit = 'day'
+                and counted.period_number = 0
+        where
+            counted.cohort_users is null
+            or counted.cohort_users != cohort_sizes.cohort_users
+    ),
+
     cohort_days_to_recount as (
         select
             cohorts.user_type,
             cohorts.cohort_date
         from cohorts
         inner join users_to_recompute on cohorts.user_key = users_to_recompute.user_key
+        union
+        select
+            user_type,
+            cohort_date
+        from resized_cohort_days
         union
         select
             user_type,

@@ -18,7 +18,9 @@
     Incremental (delete+insert by user): a run recomputes, from all their days, the
     users a new or late day can change (macro retention_users_to_recompute): users of a
     cohort day on or after the cutoff, and users active on or after it, except those
-    already active beyond every reported period before it. The cutoff, per user type, is
+    already active beyond every reported period before it; and the users whose cohort
+    day is not the one built (new users, and accounts whose signup landed after their
+    logins). The cutoff, per user type, is
     the latest active day built (day N after a cohort day) less
     var('late_arrival_lookback_days').
 #}
@@ -53,8 +55,25 @@ all_user_days as (
         group by 1
     ),
 
+    -- The cohort day each user was built with.
+    built_cohorts as (
+        select distinct
+            user_key,
+            cohort_date
+        from {{ this }}
+    ),
+
+    -- Users a new or late day can change, and users whose cohort day is new or not the
+    -- one built (an account whose signup lands after its first logins, say).
     users_to_recompute as (
         {{ retention_users_to_recompute('cohorts', 'all_user_days', 'cutoffs') }}
+        union
+        select cohorts.user_key
+        from cohorts
+        left join built_cohorts on cohorts.user_key = built_cohorts.user_key
+        where
+            built_cohorts.cohort_date is null
+            or built_cohorts.cohort_date != cohorts.cohort_date
     ),
 {%- endif %}
 

@@ -35,13 +35,13 @@ with
 
 accounts as (
     select
-        user_id,
-        signup_date,
-        creation_source
-    from {{ ref('int_accounts_enriched') }}
+        enriched_accounts.user_id,
+        enriched_accounts.signup_date,
+        enriched_accounts.creation_source
+    from {{ ref('int_accounts_enriched') }} as enriched_accounts
     {%- if is_incremental() %}
-    where signup_date >= (select cutoff_date from cutoffs where user_type = 'account')
-        or not exists (select 1 from cutoffs where user_type = 'account')
+    left join cutoffs on cutoffs.user_type = 'account'
+    where cutoffs.cutoff_date is null or enriched_accounts.signup_date >= cutoffs.cutoff_date
     {%- endif %}
 ),
 
@@ -57,33 +57,35 @@ user_days as (
 
 page_events as (
     select
-        user_id,
-        os_family,
-        browser_family,
-        device_type,
-        plan,
-        occurred_at
-    from {{ ref('int_page_events_deduplicated') }}
+        deduplicated_page_events.user_id,
+        deduplicated_page_events.os_family,
+        deduplicated_page_events.browser_family,
+        deduplicated_page_events.device_type,
+        deduplicated_page_events.plan,
+        deduplicated_page_events.occurred_at
+    from {{ ref('int_page_events_deduplicated') }} as deduplicated_page_events
     {%- if is_incremental() %}
-    where activity_date >= (select cutoff_date from cutoffs where user_type = 'web_user')
-        or not exists (select 1 from cutoffs where user_type = 'web_user')
+    left join cutoffs on cutoffs.user_type = 'web_user'
+    where
+        cutoffs.cutoff_date is null
+        or deduplicated_page_events.activity_date >= cutoffs.cutoff_date
     {%- endif %}
 ),
 
 views as (
     select
-        view_id,
-        customer_code,
-        client_id,
-        os_family,
-        browser_family,
-        device_type,
-        viewed_date,
-        viewed_at
-    from {{ ref('int_views_deduplicated') }}
+        deduplicated_views.view_id,
+        deduplicated_views.customer_code,
+        deduplicated_views.client_id,
+        deduplicated_views.os_family,
+        deduplicated_views.browser_family,
+        deduplicated_views.device_type,
+        deduplicated_views.viewed_date,
+        deduplicated_views.viewed_at
+    from {{ ref('int_views_deduplicated') }} as deduplicated_views
     {%- if is_incremental() %}
-    where viewed_date >= (select cutoff_date from cutoffs where user_type = 'client')
-        or not exists (select 1 from cutoffs where user_type = 'client')
+    left join cutoffs on cutoffs.user_type = 'client'
+    where cutoffs.cutoff_date is null or deduplicated_views.viewed_date >= cutoffs.cutoff_date
     {%- endif %}
 ),
 
@@ -127,11 +129,14 @@ first_days as (
         user_days.user_type,
         user_days.user_id,
         user_days.customer_code,
+        {%- if is_incremental() %}
+            cutoffs.cutoff_date,
+        {%- endif %}
         min(user_days.activity_date) as first_active_date
     from user_days
     {%- if is_incremental() %}
     left join cutoffs on user_days.user_type = cutoffs.user_type
-    group by 1, 2, 3, 4, cutoffs.cutoff_date
+    group by 1, 2, 3, 4, 5
     having
         cutoffs.cutoff_date is null
         or min(user_days.activity_date) >= cutoffs.cutoff_date
