@@ -1,6 +1,6 @@
 {{ config(
     materialized='incremental',
-    incremental_strategy='delete+insert',
+    incremental_strategy='delete_keys_insert',
     unique_key=['user_type', 'week_start_date'],
 ) }}
 
