@@ -5,6 +5,8 @@
     of the user type covers it in full (is_observable). Day N ends N days after the
     cohort day; week N ends 7N+6 days after it; month N the day before N+1 months after
     it. A cell the data cannot yet observe in full is marked, never shown as 0.
+    Rebuilt whole on every run: one row per cohort day and period, small next to the
+    user-level models, and every incomplete cell moves with the end of the data.
 #}
 
 {% set units = [
@@ -16,12 +18,27 @@
 
 with
 
+cohorts as (
+    select
+        user_type,
+        cohort_date
+    from {{ ref('int_user_cohorts_assigned') }}
+),
+
+data_ends as (
+    select
+        user_type,
+        data_end_date
+    from {{ ref('int_user_type_data_ends_computed') }}
+),
+
 cohort_days as (
     select distinct
-        user_type,
-        cohort_date,
-        data_end_date
-    from {{ ref('int_user_cohorts_assigned') }}
+        cohorts.user_type,
+        cohorts.cohort_date,
+        data_ends.data_end_date
+    from cohorts
+    left join data_ends on cohorts.user_type = data_ends.user_type
 ),
 
 period_numbers as (

@@ -46,6 +46,9 @@ COMPARED = {
         "int_share_view_features",
         "int_aha_action_milestones_dated",
         "int_aha_thresholds_tabulated",
+        "int_user_cohorts_assigned",
+        "int_user_active_periods_numbered",
+        "int_retention_cohorts_counted",
     ],
     "marts": [
         "fct_user_days",
@@ -64,6 +67,8 @@ COMPARED = {
         "rpt_share_latency_by_customer",
         "rpt_aha_moments",
         "rpt_aha_validation",
+        "rpt_retention_cohorts",
+        "rpt_retention_segments",
     ],
 }
 SELECTION = ["+" + name for name in COMPARED["marts"]]

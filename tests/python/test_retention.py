@@ -56,7 +56,9 @@ def users(sample_db) -> list[dict]:
     active in N or later)."""
     columns = ["user_key", "user_type", "cohort_date", "data_end_date", *SEGMENTS]
     rows = query(
-        sample_db, f"select {', '.join(columns)} from intermediate.int_user_cohorts_assigned"
+        sample_db,
+        f"select {', '.join(columns)} from intermediate.int_user_cohorts_assigned"
+        " left join intermediate.int_user_type_data_ends_computed using (user_type)",
     )
     days = defaultdict(list)
     for user_key, day in query(
