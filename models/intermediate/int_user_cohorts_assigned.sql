@@ -141,7 +141,7 @@ first_days as (
         cutoffs.cutoff_date is null
         or min(user_days.activity_date) >= cutoffs.cutoff_date
     {%- else %}
-    group by 1, 2, 3, 4
+        group by 1, 2, 3, 4
     {%- endif %}
 ),
 
