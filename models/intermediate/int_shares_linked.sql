@@ -27,53 +27,14 @@ records as (
 ),
 
 {% if is_incremental() -%}
-    -- A row's file: its id ("file:line") without the line.
-    built_files as (
-        select distinct regexp_replace(share_id, ':[0-9]+$', '') as source_file
-        from {{ this }}
-    ),
-
-    new_records as (
-        select
-            activity_id,
-            activity_type,
-            customer_code,
-            client_id,
-            content_title
-        from records
-        where source_file not in (select built_files.source_file from built_files)
-    ),
-
-    changed_keys as (
-        select distinct
-            customer_code,
-            client_id,
-            content_title
-        from new_records
-        where client_id is not null and content_title is not null
-    ),
-
-    -- The shares whose row this run computes: new shares and the shares of changed keys.
-    changed_shares as (
-        select activity_id from new_records
-        where activity_type = 'SHARE'
-        union
-        select records.activity_id
-        from records
-        inner join changed_keys
-            on
-                records.customer_code = changed_keys.customer_code
-                and records.client_id = changed_keys.client_id
-                and records.content_title = changed_keys.content_title
-        where records.activity_type = 'SHARE'
-    ),
+    {{ share_view_changed_activities('share_id', 'SHARE') }}
 {%- endif %}
 
 shares as (
     select * from records
     where activity_type = 'SHARE'
     {%- if is_incremental() %}
-        and activity_id in (select changed_shares.activity_id from changed_shares)
+        and activity_id in (select changed_activities.activity_id from changed_activities)
     {%- endif %}
 ),
 

@@ -21,53 +21,14 @@ records as (
 ),
 
 {% if is_incremental() -%}
-    -- A row's file: its id ("file:line") without the line.
-    built_files as (
-        select distinct regexp_replace(view_id, ':[0-9]+$', '') as source_file
-        from {{ this }}
-    ),
-
-    new_records as (
-        select
-            activity_id,
-            activity_type,
-            customer_code,
-            client_id,
-            content_title
-        from records
-        where source_file not in (select built_files.source_file from built_files)
-    ),
-
-    changed_keys as (
-        select distinct
-            customer_code,
-            client_id,
-            content_title
-        from new_records
-        where client_id is not null and content_title is not null
-    ),
-
-    -- The views whose row this run computes: new views and the views of changed keys.
-    changed_views as (
-        select activity_id from new_records
-        where activity_type = 'VIEW'
-        union
-        select records.activity_id
-        from records
-        inner join changed_keys
-            on
-                records.customer_code = changed_keys.customer_code
-                and records.client_id = changed_keys.client_id
-                and records.content_title = changed_keys.content_title
-        where records.activity_type = 'VIEW'
-    ),
+    {{ share_view_changed_activities('view_id', 'VIEW') }}
 {%- endif %}
 
 views as (
     select * from records
     where activity_type = 'VIEW'
     {%- if is_incremental() %}
-        and activity_id in (select changed_views.activity_id from changed_views)
+        and activity_id in (select changed_activities.activity_id from changed_activities)
     {%- endif %}
 ),
 
