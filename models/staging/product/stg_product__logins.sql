@@ -12,9 +12,16 @@ with
     ),
 {%- endif %}
 
+-- Only the columns used below: this CTE is read several times (DuckDB materialises it),
+-- so the raw record and its text forms stay out of it.
 logins as (
     select
-        *,
+        source_file,
+        source_line,
+        user_id,
+        visited_number,
+        full_timestamp,
+        bare_date,
         {{ duplicate_key(['user_id', 'time_stamp_text', 'visited_text']) }} as duplicate_key
     from {{ ref('base_product__logins') }}
     where

@@ -29,9 +29,18 @@ browser_mappings as (
     from {{ ref('browser_mappings') }}
 ),
 
+-- Only the columns used below: this CTE is read several times (DuckDB materialises it),
+-- so the raw record and its text forms stay out of it.
 page_events as (
     select
-        *,
+        source_file,
+        source_line,
+        user_id,
+        page,
+        plan,
+        os,
+        browser,
+        occurred_at,
         {{ duplicate_key(['record_values']) }} as duplicate_key
     from {{ ref('base_product__page_events') }}
     where
