@@ -5,11 +5,15 @@ peak resident set size. On Linux the rusage that ``wait4`` returns for a child c
 child and the descendants it waited for, so that peak is the largest of them (not a sum);
 processes that run side by side (the worker processes of the fits) add up, so a sampler
 also sums the resident memory of the whole process tree every ``SAMPLE_S`` seconds (from
-/proc). The peak reported is the larger of the two.
+/proc). The peak reported is the larger of the two. Asked to (``timeline=True``), the
+sampler also keeps every sample, ``(seconds since the start, tree RSS bytes)``, and the
+measurement the wall clock (``time.time()``) of the start, so that the samples can be set
+against the times another program logged (dbt's run_results.json: see
+:func:`benchmarks.run.memory_by_node`).
 
 As a command: ``python -m benchmarks.measure [--json FILE] -- cmd ...`` runs ``cmd``
-and prints (or writes) ``{"returncode", "wall_s", "peak_rss_gb"}``; its exit code is the
-command's.
+and prints (or writes) ``{"returncode", "wall_s", "peak_rss_gb", "peak_tree_gb"}``; its exit
+code is the command's.
 """
 
 from __future__ import annotations
@@ -34,6 +38,9 @@ class Measurement:
     wall_s: float
     peak_rss_gb: float  # the larger of wait4's peak and the process tree's sampled sum
     peak_tree_gb: float | None = None  # the sampled sum alone (None: /proc unreadable)
+    started_at: float | None = None  # time.time() just before the command started
+    # (seconds since the start, tree RSS bytes) of every sample, when asked for; else ()
+    timeline: tuple[tuple[float, int], ...] = ()
 
 
 def _tree_rss_bytes(root: int) -> int | None:
@@ -68,18 +75,24 @@ def _tree_rss_bytes(root: int) -> int | None:
 
 
 class _TreeSampler(threading.Thread):
-    """Samples :func:`_tree_rss_bytes` of a process until stopped; keeps the largest."""
+    """Samples :func:`_tree_rss_bytes` of a process until stopped; keeps the largest and,
+    with ``started`` (a ``time.perf_counter()`` value), every sample as ``(seconds since
+    started, bytes)`` in ``timeline``."""
 
-    def __init__(self, root: int) -> None:
+    def __init__(self, root: int, started: float | None = None) -> None:
         super().__init__(daemon=True)
         self.root, self.peak, self.seen = root, 0, False
+        self.started, self.timeline = started, []
         self.done = threading.Event()
 
     def run(self) -> None:
         while not self.done.wait(SAMPLE_S):
+            now = time.perf_counter()  # before the walk over /proc, which takes a while
             value = _tree_rss_bytes(self.root)
             if value is not None:
                 self.peak, self.seen = max(self.peak, value), True
+                if self.started is not None:
+                    self.timeline.append((round(now - self.started, 3), value))
 
 
 def measure(
@@ -88,11 +101,13 @@ def measure(
     env: Mapping[str, str] | None = None,
     cwd: Path | None = None,
     log: Path | None = None,
+    timeline: bool = False,
 ) -> Measurement:
-    """Run ``cmd`` to the end; its stdout and stderr go to ``log`` (or are inherited)."""
+    """Run ``cmd`` to the end; its stdout and stderr go to ``log`` (or are inherited). With
+    ``timeline``, the measurement keeps every sample of the process tree's memory."""
     out = open(log, "wb") if log else None  # noqa: SIM115 (closed below)
     try:
-        started = time.perf_counter()
+        started_at, started = time.time(), time.perf_counter()
         proc = subprocess.Popen(
             list(cmd),
             env=dict(env) if env is not None else None,
@@ -100,7 +115,7 @@ def measure(
             stdout=out,
             stderr=subprocess.STDOUT if out else None,
         )
-        sampler = _TreeSampler(proc.pid)
+        sampler = _TreeSampler(proc.pid, started if timeline else None)
         sampler.start()
         _, status, usage = os.wait4(proc.pid, 0)
         wall = time.perf_counter() - started
@@ -118,6 +133,8 @@ def measure(
         round(wall, 3),
         round(max(largest, tree or 0.0), 3),
         None if tree is None else round(tree, 3),
+        started_at,
+        tuple(sampler.timeline),
     )
 
 
@@ -130,7 +147,7 @@ def main(argv: list[str] | None = None) -> int:
     if not cmd:
         parser.error("no command given")
     m = measure(cmd)
-    text = json.dumps(asdict(m))
+    text = json.dumps({k: v for k, v in asdict(m).items() if k not in ("started_at", "timeline")})
     if args.json:
         args.json.write_text(text + "\n", encoding="utf-8")
     else:

@@ -455,6 +455,38 @@ def _slowest_nodes_section(r: dict, key: str, title: str) -> list[str]:
     return lines
 
 
+def _memory_section(r: dict, key: str) -> list[str]:
+    """The nodes that ran when the build's process tree held the most memory
+    (``dbt.<key>.memory``: :func:`benchmarks.run.memory_by_node`); "not measured" for the
+    figures of a run from before it was."""
+    d = r.get("dbt", {}).get(key, {})
+    if not d:
+        return []
+    lines = ["", "### Memory: the nodes running when the process tree was largest", ""]
+    m = d.get("memory")
+    if not m:
+        return lines + ["Not measured (this run's figures have no memory timeline)."]
+    running = ", ".join(f"`{n}`" for n in m["at_peak"])
+    lines += [
+        "The resident memory of dbt's process tree, sampled every 0.25 s and set against "
+        "each node's span in `run_results.json` (compile to execute), peaked at "
+        f"**{m['peak_gb']:.2f} GB**, {m['peak_at_s']:.0f} s into the step, "
+        + (
+            f"while {running} ran (dbt runs 2 nodes at a time: the peak is theirs together)."
+            if running
+            else "while no node ran (dbt's start-up, parsing or between nodes)."
+        ),
+        "The nodes by the largest tree RSS sampled while each ran:",
+        "",
+        "| node | largest tree RSS while it ran, GB | node s | at the peak |",
+        "| --- | ---: | ---: | --- |",
+    ]
+    for n in m.get("top", []):
+        here = "yes" if n["node"] in m["at_peak"] else ""
+        lines.append(f"| `{n['node']}` | {n['max_rss_gb']:.2f} | {n['seconds']:.1f} | {here} |")
+    return lines
+
+
 def _materialization_section(r: dict) -> list[str]:
     kinds = r.get("dbt", {}).get("incremental", {}).get("by_materialization")
     if not kinds:
@@ -500,7 +532,8 @@ def _materialization_section(r: dict) -> list[str]:
 
 def render_markdown(r: dict) -> str:
     """BENCHMARKS.md: the run, its data, its steps, the adoption comparison, the targets
-    and the slowest dbt nodes of both builds."""
+    and the slowest dbt nodes of both builds, with the nodes that ran at their memory
+    peaks."""
     lines = [
         *_header(r),
         *_data_section(r),
@@ -511,7 +544,9 @@ def render_markdown(r: dict) -> str:
         *_analyst_section(r),
         *_targets_section(r),
         *_slowest_nodes_section(r, "full", "full build"),
+        *_memory_section(r, "full"),
         *_slowest_nodes_section(r, "incremental", "incremental build"),
+        *_memory_section(r, "incremental"),
         *_materialization_section(r),
         *_slowest_nodes_section(r, "sample", "sample build"),
         "",

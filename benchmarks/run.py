@@ -44,6 +44,7 @@ import shutil
 import statistics
 import sys
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from importlib import metadata
 from pathlib import Path
@@ -194,6 +195,74 @@ def unique_id_seconds(run_results: Path, unique_id: str) -> float | None:
     return None
 
 
+def _utc_seconds(text: str) -> float:
+    """A run_results.json time (ISO 8601 in UTC, ``...Z``) as seconds since the epoch, the
+    scale of ``time.time()``. A time without a zone is taken as UTC, which dbt writes, never
+    as the machine's local time."""
+    moment = dt.datetime.fromisoformat(text.replace("Z", "+00:00"))
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=dt.UTC)
+    return moment.timestamp()
+
+
+def node_spans(results: list[dict], started_at: float) -> dict[str, tuple[float, float]]:
+    """Each node's span in seconds since ``started_at`` (``time.time()`` of the step's start):
+    from the first to the last of its timing entries. Compile counts with execute: the
+    on-run-start hook lands the raw tables while it is compiled (its execute takes
+    milliseconds). Nodes without timing (skipped) are left out."""
+    spans = {}
+    for r in results:
+        times = [
+            (_utc_seconds(t["started_at"]), _utc_seconds(t["completed_at"]))
+            for t in r.get("timing") or []
+            if t.get("started_at") and t.get("completed_at")
+        ]
+        if times:
+            start, end = min(a for a, _ in times), max(b for _, b in times)
+            spans[r.get("unique_id", "?")] = (start - started_at, end - started_at)
+    return spans
+
+
+def memory_by_node(
+    results: list[dict],
+    started_at: float,
+    timeline: Sequence[tuple[float, int]],
+    top: int = 10,
+) -> dict | None:
+    """Which dbt nodes ran while the process tree held the most memory: the step's sampled
+    peak (GB), the nodes running at that sample (dbt runs 2 threads: often two of them,
+    by start), and the ``top`` nodes by the largest tree RSS sampled while each ran
+    (``max_rss_gb``; ``seconds``: its span). ``timeline`` is the measurement's
+    ``(seconds since started_at, bytes)`` samples; a node shorter than a sample interval
+    may have no sample and is then left out of ``top``. None without samples."""
+    if not timeline:
+        return None
+    peak_s, peak = max(timeline, key=lambda sample: sample[1])  # the first, on a tie
+    spans = node_spans(results, started_at)
+    nodes = []
+    for node, (start, end) in spans.items():
+        inside = [value for t, value in timeline if start <= t <= end]
+        if inside:
+            nodes.append({"node": node, "max_rss": max(inside), "start": start, "end": end})
+    nodes.sort(key=lambda n: (-n["max_rss"], n["start"]))
+    at_peak = sorted(
+        (start, node) for node, (start, end) in spans.items() if start <= peak_s <= end
+    )
+    return {
+        "peak_gb": round(peak / 1024**3, 3),
+        "peak_at_s": round(peak_s, 2),
+        "at_peak": [node for _, node in at_peak],
+        "top": [
+            {
+                "node": n["node"],
+                "max_rss_gb": round(n["max_rss"] / 1024**3, 3),
+                "seconds": round(n["end"] - n["start"], 2),
+            }
+            for n in nodes[:top]
+        ],
+    }
+
+
 # ----------------------------------------------------------------------------- the run
 
 
@@ -252,12 +321,16 @@ class Run:
         flags = ["--target-path", str(self.dbt_target), "--log-path", str(self.logs / "dbt")]
         return [dbt_executable(), *args, *flags]
 
-    def step(self, name: str, cmd: list[str], env: dict | None = None) -> Measurement:
+    def step(
+        self, name: str, cmd: list[str], env: dict | None = None, timeline: bool = False
+    ) -> Measurement:
         """Run one child process, log its output, record and print its figures. ``env``
-        overrides variables of :meth:`env` (another landing or DuckDB file)."""
+        overrides variables of :meth:`env` (another landing or DuckDB file); with
+        ``timeline`` the measurement keeps its memory samples (not saved: see
+        :func:`memory_by_node`)."""
         print(f"benchmark: {name} ...", flush=True)
         log = self.logs / (re.sub(r"[^a-z0-9]+", "_", name.lower()).strip("_") + ".log")
-        m = measure(cmd, env={**self.env(), **(env or {})}, cwd=ROOT, log=log)
+        m = measure(cmd, env={**self.env(), **(env or {})}, cwd=ROOT, log=log, timeline=timeline)
         self.results["steps"][name] = {
             "wall_s": m.wall_s,
             "peak_rss_gb": m.peak_rss_gb,
@@ -321,8 +394,9 @@ def hold_back(run: Run) -> None:
 
 
 def builds(run: Run) -> tuple[Measurement, Measurement]:
-    """Steps 3 and 4: the full build, then the held-back day appended and built."""
-    full = run.step("dbt build --full-refresh", run.dbt("build", "--full-refresh"))
+    """Steps 3 and 4: the full build, then the held-back day appended and built; for each,
+    its slowest nodes and the nodes that ran when its process tree held the most memory."""
+    full = run.step("dbt build --full-refresh", run.dbt("build", "--full-refresh"), timeline=True)
     _keep(run.dbt_target / "run_results.json", run.out / "run_results_full.json")
     t0 = time.perf_counter()
     run.results["appended_files"] = landing.append_held_back(
@@ -333,15 +407,18 @@ def builds(run: Run) -> tuple[Measurement, Measurement]:
         "peak_rss_gb": None,
         "rc": 0,
     }
-    incremental = run.step("dbt build (one more day)", run.dbt("build"))
+    incremental = run.step("dbt build (one more day)", run.dbt("build"), timeline=True)
     _keep(run.dbt_target / "run_results.json", run.out / "run_results_incremental.json")
-    run.results["dbt"] = {
-        key: {**_node_summary(path), "top": _top_nodes(path)}
-        for key, path in (
-            ("full", run.out / "run_results_full.json"),
-            ("incremental", run.out / "run_results_incremental.json"),
-        )
-    }
+    run.results["dbt"] = {}
+    for key, path, m in (
+        ("full", run.out / "run_results_full.json", full),
+        ("incremental", run.out / "run_results_incremental.json", incremental),
+    ):
+        run.results["dbt"][key] = {**_node_summary(path), "top": _top_nodes(path)}
+        if m.started_at is not None:
+            memory = memory_by_node(_run_results(path), m.started_at, m.timeline)
+            if memory:
+                run.results["dbt"][key]["memory"] = memory
     run.results["dbt"]["incremental"]["by_materialization"] = by_materialization(
         run.out / "run_results_incremental.json", run.dbt_target / "manifest.json"
     )

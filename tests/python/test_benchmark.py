@@ -8,6 +8,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import sys
+import time
 
 import numpy as np
 import pandas as pd
@@ -286,3 +287,102 @@ def test_node_time_is_split_by_materialization(tmp_path):
     )
     assert "| `c` | 4.0 | *no reason given: to do* |" in text
     assert "| `a` | 2.0 | a few rows |" in text and "| python table | 1 | 4.0 |" in text
+
+
+GB = 1024**3
+
+
+def test_measure_keeps_a_timeline_of_the_tree_only_when_asked():
+    hold = "import time; x = b'\\x01' * (200 * 2**20); time.sleep(1.0)"
+    before = time.time()
+    m = measure([sys.executable, "-c", hold], timeline=True)
+    assert m.returncode == 0 and before <= m.started_at <= before + 1.0
+    seconds = [t for t, _ in m.timeline]
+    assert len(seconds) >= 2 and seconds == sorted(seconds) and 0 < seconds[0] <= m.wall_s
+    assert round(max(value for _, value in m.timeline) / GB, 3) == m.peak_tree_gb >= 0.19
+    assert measure([sys.executable, "-c", "pass"]).timeline == ()
+
+
+def test_memory_is_attributed_to_the_nodes_that_ran(monkeypatch):
+    from benchmarks.run import memory_by_node
+
+    # dbt writes UTC; a clock read as the machine's local time (UTC+05:30 here) would put
+    # every node 5.5 hours away from the samples.
+    monkeypatch.setenv("TZ", "Asia/Kolkata")
+    time.tzset()
+    try:
+        started_at = 1767225600.0  # 2026-01-01T00:00:00Z, as time.time() gives it
+
+        def node(uid, *timing):
+            entries = [
+                {"name": name, "started_at": f"2026-01-01T00:00:{a}Z",
+                 "completed_at": f"2026-01-01T00:00:{b}Z"}
+                for name, a, b in timing
+            ]  # fmt: skip
+            return {"unique_id": uid, "status": "success", "timing": entries}
+
+        results = [
+            # the hook lands the data while compiled: its execute alone has no sample
+            node("hook", ("compile", "00.200000", "00.700000"), ("execute", "00.700", "00.710")),
+            node("model.a", ("compile", "01", "01.5"), ("execute", "01.5", "06")),
+            node("model.b", ("execute", "02", "04")),  # beside a: dbt's second thread
+            node("model.c", ("execute", "04.500000", "09")),
+            node("test.short", ("execute", "09.5", "09.6")),  # between two samples
+            {"unique_id": "test.skipped", "status": "skipped", "timing": []},
+        ]
+        # tree RSS: 0.5 GB at 0.5 s, 1 at 1.5, the peak 3 at 3.0, 2 at 5.0, 2.5 at 8.0, 0.75
+        timeline = [(0.5, GB // 2), (1.5, GB), (3.0, 3 * GB), (5.0, 2 * GB),
+                    (8.0, 5 * GB // 2), (9.25, 3 * GB // 4)]  # fmt: skip
+        memory = memory_by_node(results, started_at, timeline)
+    finally:
+        monkeypatch.undo()
+        time.tzset()
+    assert memory["peak_gb"] == 3.0 and memory["peak_at_s"] == 3.0
+    assert memory["at_peak"] == ["model.a", "model.b"]
+    # a: samples at 1.5, 3.0, 5.0 -> 3 GB over 5 s; b: 3.0 -> 3 GB over 2 s; c: 5.0 and
+    # 8.0 -> 2.5 GB over 4.5 s; the hook: 0.5 -> 0.5 GB over 0.51 s; test.short: no sample
+    assert memory["top"] == [
+        {"node": "model.a", "max_rss_gb": 3.0, "seconds": 5.0},
+        {"node": "model.b", "max_rss_gb": 3.0, "seconds": 2.0},
+        {"node": "model.c", "max_rss_gb": 2.5, "seconds": 4.5},
+        {"node": "hook", "max_rss_gb": 0.5, "seconds": 0.51},
+    ]
+    assert [n["node"] for n in memory_by_node(results, started_at, timeline, top=2)["top"]] == [
+        "model.a",
+        "model.b",
+    ]
+    # a sampler that saw nothing: nothing to attribute
+    assert memory_by_node(results, started_at, []) is None
+
+
+def test_the_report_names_the_nodes_at_the_memory_peak_or_says_not_measured():
+    top = [{"node": "model.uptake.a", "status": "success", "seconds": 50.0}]
+    memory = {
+        "peak_gb": 19.5,
+        "peak_at_s": 812.3,
+        "at_peak": ["model.uptake.a", "model.uptake.b"],
+        "top": [
+            {"node": "model.uptake.a", "max_rss_gb": 19.5, "seconds": 300.0},
+            {"node": "model.uptake.b", "max_rss_gb": 19.5, "seconds": 40.25},
+            {"node": "model.uptake.c", "max_rss_gb": 7.123, "seconds": 12.0},
+        ],
+    }
+    heading = "### Memory: the nodes running when the process tree was largest"
+    text = report.render_markdown(
+        {
+            **a_run(),
+            "dbt": {
+                "full": {"elapsed_s": 900, "top": top, "memory": memory},
+                "incremental": {"elapsed_s": 90, "top": top},  # figures from before
+            },
+        }
+    )
+    full, incremental = text.split("## What dominates the incremental build")
+    assert heading in full and heading in incremental
+    assert "**19.50 GB**, 812 s into the step, while `model.uptake.a`, `model.uptake.b` ran" in full
+    assert "| `model.uptake.a` | 19.50 | 300.0 | yes |" in full
+    assert "| `model.uptake.b` | 19.50 | 40.2 | yes |" in full
+    assert "| `model.uptake.c` | 7.12 | 12.0 |  |" in full
+    assert "Not measured" in incremental and "Not measured" not in full
+    # an older benchmark.json, without dbt's figures at all, still renders
+    assert heading not in report.render_markdown(a_run())
