@@ -10,6 +10,9 @@ def model(dbt, session):
     dbt.config(schema="marts", access="public")
     data_ends = dbt.ref("int_user_type_data_ends_computed").df()
     features = dbt.ref("int_share_view_features")
+    # Not read: runs after the share/view fit. Both hold the share/view features in
+    # memory, and side by side on dbt's two threads they made the full build's peak.
+    dbt.ref("ml_share_view_fit")
     meta = dbt_runtime.Meta(dbt.config.get("meta"), dbt.this)
     settings = dbt_runtime.settings_from_meta(meta)
 
