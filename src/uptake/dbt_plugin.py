@@ -33,7 +33,7 @@ from dbt.adapters.duckdb.plugins import BasePlugin
 from dbt.adapters.duckdb.utils import SourceConfig
 from dbt.adapters.events.logging import AdapterLogger
 
-from uptake.landing import SPECS, RawTable, landing_files
+from uptake.landing import SPECS, RawTable, landing_files, skipped_files
 
 logger = AdapterLogger("uptake")
 
@@ -163,6 +163,8 @@ class Plugin(BasePlugin):
         folder: str, raw_path: Path, raw_table: str, landed: dict[str, tuple]
     ) -> list[Path]:
         files = landing_files(raw_path, SPECS[folder])
+        for path, reason in skipped_files(raw_path, SPECS[folder]):
+            logger.warning(f"not landed: {path.relative_to(raw_path).as_posix()}: {reason}")
         if not files and not landed:
             logger.warning(
                 f"landing folder {raw_path / folder} is missing or holds no CSV/Parquet "

@@ -22,10 +22,13 @@ from __future__ import annotations
 import codecs
 import contextlib
 import csv
+import gzip
 import json
 import os
 import re
+import shutil
 import tempfile
+import zlib
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -103,6 +106,37 @@ SPECS: dict[str, LandingSpec] = {
 }
 
 DATA_SUFFIXES = {".csv": "csv", ".txt": "csv", ".parquet": "parquet", ".pq": "parquet"}
+
+
+class LandingFileError(Exception):
+    """A landing file that cannot be read at all (the message says which and what to do)."""
+
+
+# A CSV export compressed with gzip (``x.csv.gz``) lands as its plain form would, under
+# its own name.
+GZIP_SUFFIX = ".gz"
+
+
+def data_kind(path: Path) -> str | None:
+    """How a landing file is read: ``csv``, ``csv.gz``, ``parquet``, or None when it is
+    not a data file (see :func:`skip_reason`)."""
+    name = path.name.lower()
+    if name.endswith(GZIP_SUFFIX):
+        inner = DATA_SUFFIXES.get(Path(name[: -len(GZIP_SUFFIX)]).suffix)
+        return "csv.gz" if inner == "csv" else None
+    return DATA_SUFFIXES.get(path.suffix.lower())
+
+
+def skip_reason(path: Path) -> str | None:
+    """Why a file of a landing folder is not landed (None: it is)."""
+    if path.name.startswith("."):
+        return "hidden file (its name starts with a dot: an editor's lock or a system file)"
+    if data_kind(path) is None:
+        return (
+            f"not a data file: lands only {', '.join(sorted(DATA_SUFFIXES))} "
+            f"and gzipped CSV (.csv.gz, .txt.gz)"
+        )
+    return None
 
 
 def normalise_header(name: str) -> str:
@@ -771,14 +805,21 @@ def read_parquet_file(
 
 
 def landing_files(raw_dir: Path, spec: LandingSpec) -> list[Path]:
+    """The data files of a landing folder, in landing order."""
+    return [p for p in _folder_files(raw_dir, spec) if skip_reason(p) is None]
+
+
+def skipped_files(raw_dir: Path, spec: LandingSpec) -> list[tuple[Path, str]]:
+    """The other files of a landing folder, each with why it is not landed."""
+    found = ((p, skip_reason(p)) for p in _folder_files(raw_dir, spec))
+    return [(p, reason) for p, reason in found if reason is not None]
+
+
+def _folder_files(raw_dir: Path, spec: LandingSpec) -> list[Path]:
     folder = raw_dir / spec.folder
     if not folder.is_dir():
         return []
-    return sorted(
-        p
-        for p in folder.rglob("*")
-        if p.is_file() and p.suffix.lower() in DATA_SUFFIXES and not p.name.startswith(".")
-    )
+    return sorted(p for p in folder.rglob("*") if p.is_file())
 
 
 def land_file(
@@ -796,10 +837,45 @@ def land_file(
     take back whatever rows it handed over, and the tolerant reader reads the file again
     (in batches to ``sink``). A Parquet file lands as one ``insert ... select``."""
     relative = path.relative_to(raw_dir).as_posix()
-    report = FileReport(path=relative)
-    if DATA_SUFFIXES[path.suffix.lower()] == "parquet":
+    kind = data_kind(path)
+    if kind == "parquet":
+        report = FileReport(path=relative)
         read_parquet_file(spec, path, relative, report, sink, insert)
         return report
+    if kind == "csv.gz":
+        # Read from a plain copy (streamed: memory does not grow with the file), so both
+        # readers and the fast path's proof see the same bytes as for an uncompressed
+        # export; the rows keep the compressed file's name.
+        with tempfile.TemporaryDirectory(prefix="uptake_gunzip_") as folder:
+            plain = _gunzipped(path, Path(folder))
+            return _land_csv(spec, plain, relative, sink, retract, fast, insert)
+    return _land_csv(spec, path, relative, sink, retract, fast, insert)
+
+
+def _gunzipped(path: Path, folder: Path) -> Path:
+    """A plain copy of a gzipped file in ``folder``, named without ``.gz``."""
+    plain = folder / path.name[: -len(GZIP_SUFFIX)]
+    try:
+        with gzip.open(path, "rb") as compressed, plain.open("wb") as out:
+            shutil.copyfileobj(compressed, out, 1 << 20)
+    except (OSError, EOFError, zlib.error) as exc:
+        raise LandingFileError(
+            f"{path}: not a readable gzip file ({exc}); replace it with a good copy or "
+            "move it out of the landing folder"
+        ) from exc
+    return plain
+
+
+def _land_csv(
+    spec: LandingSpec,
+    path: Path,
+    relative: str,
+    sink: Sink,
+    retract: Callable[[], None],
+    fast: bool,
+    insert: Insert | None,
+) -> FileReport:
+    report = FileReport(path=relative)
     if fast:
         try:
             _land_csv_fast(spec, path, relative, report, sink, insert)
