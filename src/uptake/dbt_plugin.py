@@ -32,6 +32,7 @@ import pyarrow as pa
 from dbt.adapters.duckdb.plugins import BasePlugin
 from dbt.adapters.duckdb.utils import SourceConfig
 from dbt.adapters.events.logging import AdapterLogger
+from dbt_common.exceptions import DbtRuntimeError
 
 from uptake.landing import SPECS, RawTable, landing_files, skipped_files
 
@@ -59,12 +60,22 @@ _BATCH_SCHEMA = pa.schema(
 )
 
 
-class LandingError(Exception):
-    """A landing folder that cannot be appended to the raw tables as it is."""
+class LandingError(DbtRuntimeError):
+    """A landing folder that cannot be appended to the raw tables as it is, or a
+    database it cannot land in: dbt prints the message, without a stack trace."""
 
 
 class Plugin(BasePlugin):
     def configure_connection(self, conn) -> None:
+        (catalog,) = conn.execute("select current_database()").fetchone()
+        if "'" in catalog:
+            # dbt-duckdb writes the catalog name (the file's name) into its own catalog
+            # queries inside a string literal, unescaped: a quote there is a syntax error.
+            raise LandingError(
+                f"the DuckDB file is named {catalog!r}: dbt-duckdb cannot work with a "
+                "single quote in the database file's name; rename the file (or set "
+                "UPTAKE_DB_PATH to a name without one)"
+            )
         # Created once up front: two threads creating them on first load would conflict.
         conn.execute("create schema if not exists raw")
         conn.execute(_MANIFEST_DDL)
