@@ -1,9 +1,10 @@
 """The Spark target: `dbt build --target spark` (dbt-spark's session method, a local
-PySpark) on the generated sample, landed as all-text Parquet by `uptake land-parquet`.
-The build runs every SQL model and data and unit test (the Python models are disabled
-on Spark), the rows_conserved tests among them; the test then counts the records of
-every landing file with Python's csv module and finds each one staged or rejected in
-the Spark build's rpt_landing_files (read from its Parquet files, without Spark).
+PySpark) on the sample (data/sample, or the generator's defaults), landed as all-text
+Parquet by `uptake land-parquet`. The build runs every SQL model and data and unit test
+(the Python models are disabled on Spark), the rows_conserved tests among them; the test
+then counts the records of every landing file with Python's csv module and finds each
+one staged or rejected in the Spark build's rpt_landing_files (read from its Parquet
+files, without Spark).
 
 Marked ``spark`` and skipped unless the Spark packages are installed
 (`bash scripts/spark.sh --test` installs them and runs these tests alone)."""
@@ -67,9 +68,23 @@ def build_on_spark(raw_dir: Path, spark_dir: Path) -> subprocess.CompletedProces
 
 
 @pytest.fixture(scope="module")
-def spark_build(sample_dir, tmp_path_factory) -> Path:
+def spark_sample(tmp_path_factory) -> Path:
+    """The sample the README's build uses: data/sample when scripts/build.sh made it,
+    else the same (the generator's defaults) written here."""
+    sample = PROJECT_DIR / "data" / "sample"
+    if (sample / "GENERATOR.json").is_file():
+        return sample
+    from uptake.generator import generate
+
+    out = tmp_path_factory.mktemp("spark_sample") / "landing"
+    generate(out)
+    return out
+
+
+@pytest.fixture(scope="module")
+def spark_build(spark_sample, tmp_path_factory) -> Path:
     spark_dir = tmp_path_factory.mktemp("spark")
-    result = build_on_spark(sample_dir, spark_dir)
+    result = build_on_spark(spark_sample, spark_dir)
     assert result.returncode == 0, result.stdout[-8000:]
     return spark_dir
 
@@ -83,11 +98,11 @@ def test_spark_build_runs_every_sql_node(spark_build):
     assert not any(uid.startswith("model.uptake.ml_") for uid in statuses)
 
 
-def test_every_record_is_staged_or_rejected_on_spark(sample_dir, spark_build):
+def test_every_record_is_staged_or_rejected_on_spark(spark_sample, spark_build):
     expected = {
-        path.relative_to(sample_dir).as_posix(): count_records(path)
+        path.relative_to(spark_sample).as_posix(): count_records(path)
         for folder in LANDING_FOLDERS
-        for path in sorted((sample_dir / folder).glob("*.csv"))
+        for path in sorted((spark_sample / folder).glob("*.csv"))
     }
     files = spark_build / "warehouse" / "marts.db" / "rpt_landing_files" / "*.parquet"
     with duckdb.connect() as conn:
