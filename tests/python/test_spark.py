@@ -93,7 +93,7 @@ def test_spark_build_runs_every_sql_node(spark_build):
     results = json.loads((spark_build / "dbt_target" / "run_results.json").read_text())
     statuses = {r["unique_id"]: r["status"] for r in results["results"]}
     assert statuses and set(statuses.values()) <= {"success", "pass"}
-    conserved = [uid for uid in statuses if ".rows_conserved_" in uid]
+    conserved = [uid for uid in statuses if uid.startswith("test.uptake.source_rows_conserved_")]
     assert len(conserved) == len(LANDING_FOLDERS)
     assert not any(uid.startswith("model.uptake.ml_") for uid in statuses)
 
