@@ -17,5 +17,5 @@ UPTAKE_DB_PATH=target/fixtures.duckdb dbt build --full-refresh --vars '{raw_dir:
 echo "==> dbt-bouncer (the project's conventions, dbt-bouncer.yml, on target/manifest.json)"
 dbt-bouncer run --config-file dbt-bouncer.yml
 
-echo "==> pytest"
-pytest
+echo "==> pytest (the Spark tests apart: bash scripts/spark.sh --test)"
+pytest -m "not spark"

@@ -2,7 +2,8 @@
     Whole days from start_date to end_date (dates, not timestamps), as an integer:
     negative when end_date is earlier. dbt.datediff on DuckDB casts both dates to
     timestamps and calls date_diff, several times the cost of subtracting the dates
-    (on DuckDB, date - date is already the number of days) over millions of rows.
+    (on DuckDB, date - date is already the number of days) over millions of rows. A
+    bigint on every engine (Spark's datediff is an int), as the contracts say.
 #}
 {% macro days_between(start_date, end_date) -%}
     {{ return(adapter.dispatch('days_between', 'uptake')(start_date, end_date)) }}
@@ -17,5 +18,5 @@
 {%- endmacro %}
 
 {% macro spark__days_between(start_date, end_date) -%}
-    datediff({{ end_date }}, {{ start_date }})
+    cast(datediff({{ end_date }}, {{ start_date }}) as bigint)
 {%- endmacro %}

@@ -3,7 +3,10 @@
     incremental_strategy='delete+insert',
     unique_key=['user_key'],
     pre_hook="{{ aha_milestones_burn_in_delete() }}",
+    full_refresh=(true if target.type == 'spark' else none),
 ) }}
+
+{# On Spark the pre-hook's delete needs Delta: the table is rebuilt whole there. #}
 
 {#
     One row per user, candidate action and count k (1..aha_max_threshold): the day

@@ -84,11 +84,12 @@ final as (
             as activity_month,
         coalesce(first_views.linked_views, 0) as linked_views,
         case when shares.is_viewed then first_views.first_view_at end as first_view_at,
-        {{ dbt.datediff(
+        -- a double on every engine (Spark divides by 60.0 as a decimal)
+        cast({{ dbt.datediff(
             'shares.shared_at_local',
             'case when shares.is_viewed then first_views.first_view_at end',
             'second',
-        ) }} / 60.0 as minutes_to_first_view,
+        ) }} as double) / 60 as minutes_to_first_view,
         shares.is_exact_duplicate
     from shares
     left join first_views on shares.activity_id = first_views.share_id

@@ -51,7 +51,10 @@
     materialized='incremental',
     incremental_strategy='append',
     pre_hook=delete_recomputed_spans,
+    full_refresh=(true if target.type == 'spark' else none),
 ) }}
+
+{# On Spark the pre-hook's delete needs Delta: the table is rebuilt whole there. #}
 
 {# The two windows, as the column names say; the spine's tail must hold the longer. #}
 {% set short_window_days = 7 %}

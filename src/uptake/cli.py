@@ -91,6 +91,15 @@ def build_parser() -> argparse.ArgumentParser:
     results.add_arguments(report)
     report.set_defaults(handler=results.run)
 
+    from uptake import parquet_landing
+
+    land = commands.add_parser(
+        "land-parquet",
+        help="land the landing folders as all-text Parquet raw tables (for the Spark target)",
+    )
+    parquet_landing.add_arguments(land)
+    land.set_defaults(handler=parquet_landing.run)
+
     summarise = commands.add_parser(
         "summary", help="list the relations of the DuckDB file with their row counts"
     )

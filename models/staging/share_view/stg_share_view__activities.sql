@@ -129,9 +129,11 @@ typed as (
         end as browser_family,
         app_versions.parsed_version as browser_version,
         activities.user_groups,
-        {{ dbt.length('activities.user_groups') }}
-        - {{ dbt.length(dbt.replace('activities.user_groups', "','", "''")) }}
-        + 1 as user_group_count,
+        cast(
+            {{ dbt.length('activities.user_groups') }}
+            - {{ dbt.length(dbt.replace('activities.user_groups', "','", "''")) }}
+            + 1 as {{ dbt.type_bigint() }}
+        ) as user_group_count,
         activities.content_title,
         activities.share_channel,
         activities.extra_columns,
