@@ -100,6 +100,15 @@ def build_parser() -> argparse.ArgumentParser:
     parquet_landing.add_arguments(land)
     land.set_defaults(handler=parquet_landing.run)
 
+    from uptake import serving
+
+    publish = commands.add_parser(
+        "publish",
+        help="copy the marts of a successful build into the published file readers open",
+    )
+    serving.add_arguments(publish)
+    publish.set_defaults(handler=serving.run)
+
     summarise = commands.add_parser(
         "summary", help="list the relations of the DuckDB file with their row counts"
     )
