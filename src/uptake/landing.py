@@ -106,6 +106,28 @@ SPECS: dict[str, LandingSpec] = {
     ),
 }
 
+# The landing's bookkeeping tables (schema raw): every file landed (the manifest,
+# ``_landed_files``) and the files of a landing folder the latest run did not land, with
+# the reason (``_files_not_landed``); the dbt plugin keeps them on DuckDB, ``uptake
+# land-parquet`` writes them as Parquet for other engines.
+MANIFEST_COLUMNS = (
+    ("landing_folder", "varchar"),
+    ("raw_dir", "varchar"),
+    ("file_path", "varchar"),
+    ("size_bytes", "bigint"),
+    ("modified_ns", "bigint"),
+    ("record_count", "bigint"),
+    ("landed_at", "timestamp"),
+)
+NOT_LANDED_COLUMNS = (
+    ("landing_folder", "varchar"),
+    ("raw_dir", "varchar"),
+    ("file_path", "varchar"),
+    ("reason", "varchar"),
+    ("size_bytes", "bigint"),
+    ("seen_at", "timestamp"),
+)
+
 DATA_SUFFIXES = {".csv": "csv", ".txt": "csv", ".parquet": "parquet", ".pq": "parquet"}
 
 

@@ -332,11 +332,11 @@ def exports(draw, folder: str, name: str) -> Export:
 
 
 @st.composite
-def landings(draw, folders=tuple(SPECS), max_files: int = 3) -> list[Export]:
-    """A landing: for each folder, up to ``max_files`` files."""
+def landings(draw, folders=tuple(SPECS), min_files: int = 0, max_files: int = 3) -> list[Export]:
+    """A landing: for each folder, ``min_files`` to ``max_files`` files."""
     files = []
     for folder in folders:
-        count = draw(st.integers(0, max_files))
+        count = draw(st.integers(min_files, max_files))
         for number in range(count):
             files.append(draw(exports(folder, f"f{number}")))
     return files

@@ -11,14 +11,16 @@ many examples and records it checked.
 from __future__ import annotations
 
 import json
+import os
 import tempfile
 from collections import Counter
 from pathlib import Path
 from unittest import mock
 
 import pytest
-from generated_exports import Export, exports, write_landing
-from hypothesis import given, settings
+from conftest import query, run_dbt
+from generated_exports import Export, exports, landings, write_landing
+from hypothesis import Phase, given, settings
 from hypothesis import strategies as st
 from test_landing_fast import landed_in_a_raw_table
 
@@ -143,3 +145,79 @@ def test_a_quoted_empty_value_is_a_record_a_blank_line_is_not(tmp_path):
     table, _ = load_folder(tmp_path, "logins")
     assert table["_source_line"].to_pylist() == [2, 5, 6]
     assert table["user_id"].to_pylist() == ["", " ", "1"]
+
+
+STAGED_MODELS = {
+    "share_view": ("share_view.activities", "staging.stg_share_view__activities"),
+    "users": ("product.users", "staging.stg_product__users"),
+    "logins": ("product.logins", "staging.stg_product__logins"),
+    "page_events": ("product.page_events", "staging.stg_product__page_events"),
+}
+# dbt builds (staging, its tests and the landing audit) of whole generated landings:
+# few, each a dbt run of some 30 s.
+DBT_EXAMPLES = 10 if os.environ.get("HYPOTHESIS_PROFILE") == "long" else 2
+
+
+def check_build(raw_dir: Path, db: Path, files: list[Export], counts: Counter) -> None:
+    selected = ["--select", "resource_type:seed", "+rpt_landing_files"]
+    result = run_dbt(["build", *selected], raw_dir, db)
+    assert result.returncode == 0, result.stdout[-5000:]
+    rejected = query(
+        db,
+        "select source_name, source_file, source_line, rejection_reason "
+        "from staging.stg_landing__rejected_rows",
+    )
+    assert all(reason for *_, reason in rejected)
+    audit = {
+        file: row
+        for file, *row in query(
+            db,
+            "select source_file, is_landed, not_landed_reason, raw_rows, rejected_rows "
+            "from marts.rpt_landing_files",
+        )
+    }
+    for folder, (source_name, model) in STAGED_MODELS.items():
+        staged = query(db, f"select source_file, source_line from {model}")
+        landed = Counter(staged) + Counter(
+            (file, line) for name, file, line, _ in rejected if name == source_name
+        )
+        assert max(landed.values(), default=1) == 1, "a record staged or rejected twice"
+        table = "activities" if folder == "share_view" else folder
+        raw = set(query(db, f"select _source_file, _source_line from raw.{table}"))
+        assert set(landed) == raw, f"{folder}: raw records neither staged nor rejected"
+        for export in (e for e in files if e.folder == folder):
+            if not export.landed:
+                is_landed, reason, *_ = audit[export.relative]
+                assert not is_landed and reason, export.relative
+                assert f"not landed: {export.relative}: {reason}" in result.stdout
+                counts["files not landed, in the audit"] += 1
+                continue
+            mine = {line for file, line in landed if file == export.relative}
+            if export.binary:
+                assert audit.get(export.relative, (True, None, 0, 0))[3] == len(mine)
+                continue
+            assert mine == {r.line for r in export.records}, export.relative
+            is_landed, _, raw_rows, rejected_rows = audit[export.relative]
+            assert is_landed and raw_rows == len(export.records)
+            on_load = {r.line for r in export.records if export.rejected_on_load(r)}
+            assert on_load <= {line for name, file, line, _ in rejected if file == export.relative}
+            counts["records"] += len(export.records)
+            counts["staged"] += len(export.records) - rejected_rows
+
+
+def test_generated_landings_build_green_and_every_record_is_staged_or_rejected(tmp_path):
+    counts: Counter = Counter()
+
+    # No shrinking: each try is a dbt build; a failing landing is reported as found.
+    @settings(max_examples=DBT_EXAMPLES, phases=[Phase.generate])
+    @given(landings(min_files=1, max_files=3))
+    def check(files):
+        counts["examples"] += 1
+        run = tmp_path / f"run{counts['examples']}"
+        write_landing(run / "raw", files)
+        check_build(run / "raw", run / "fuzz.duckdb", files, counts)
+
+    check()
+    print(f"\ngenerated landings built by dbt: {dict(counts)}")
+    assert counts["examples"] == DBT_EXAMPLES
+    assert counts["staged"] > 0 and counts["records"] > counts["staged"]
