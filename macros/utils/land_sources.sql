@@ -47,6 +47,12 @@
                     ~ ' as select * from parquet.`' ~ landing_dir ~ '/' ~ table ~ '`') -%}
             {%- endif -%}
         {%- endfor -%}
+        {#- The landing audit's tables, written beside the raw tables. -#}
+        {%- for table in ['_landed_files', '_files_not_landed'] -%}
+            {%- do run_query(
+                'create or replace view ' ~ adapter.quote('raw') ~ '.' ~ adapter.quote(table)
+                ~ ' as select * from parquet.`' ~ landing_dir ~ '/' ~ table ~ '`') -%}
+        {%- endfor -%}
     {%- endif -%}
     select 1
 {% endmacro %}

@@ -16,6 +16,10 @@ which
   landing folder other than the one the raw table was landed from: both need
   ``dbt build --full-refresh``, which makes the hook drop the raw tables and the manifest
   first, so that every file is read again;
+- replaces the folder's rows of ``raw._files_not_landed`` with the files of the folder
+  that this run did not land (not a data file, a hidden or lock file), each with the
+  reason, and names them in the log: the landing audit (``stg_landing__files``,
+  ``rpt_landing_files``) lists them beside the landed files;
 - returns one row per file landed by this run, which dbt-duckdb stores as the source's
   own table (``raw._landed_now_<folder>``).
 
@@ -34,22 +38,25 @@ from dbt.adapters.duckdb.utils import SourceConfig
 from dbt.adapters.events.logging import AdapterLogger
 from dbt_common.exceptions import DbtRuntimeError
 
-from uptake.landing import SPECS, RawTable, landing_files, skipped_files
+from uptake.landing import (
+    MANIFEST_COLUMNS,
+    NOT_LANDED_COLUMNS,
+    SPECS,
+    RawTable,
+    landing_files,
+    skipped_files,
+)
 
 logger = AdapterLogger("uptake")
 
 MANIFEST = "raw._landed_files"
-_MANIFEST_DDL = f"""
-    create table if not exists {MANIFEST} (
-        landing_folder varchar,
-        raw_dir varchar,
-        file_path varchar,
-        size_bytes bigint,
-        modified_ns bigint,
-        record_count bigint,
-        landed_at timestamp
-    )
-"""
+NOT_LANDED = "raw._files_not_landed"
+
+
+def _ddl(table: str, columns: tuple[tuple[str, str], ...]) -> str:
+    return f"create table if not exists {table} ({', '.join(f'{n} {t}' for n, t in columns)})"
+
+
 _BATCH_SCHEMA = pa.schema(
     [
         ("landing_folder", pa.string()),
@@ -78,7 +85,8 @@ class Plugin(BasePlugin):
             )
         # Created once up front: two threads creating them on first load would conflict.
         conn.execute("create schema if not exists raw")
-        conn.execute(_MANIFEST_DDL)
+        conn.execute(_ddl(MANIFEST, MANIFEST_COLUMNS))
+        conn.execute(_ddl(NOT_LANDED, NOT_LANDED_COLUMNS))
         self._conn = conn
 
     def load(self, source_config: SourceConfig) -> pa.Table:
@@ -119,6 +127,7 @@ class Plugin(BasePlugin):
             if not exists:
                 landed = {}  # the raw table was dropped: every file lands again
             new_files = self._new_files(folder, raw_path, raw_table, landed)
+            not_landed = self._not_landed(folder, raw_path)
             cursor.execute("begin transaction")
             if not exists:
                 # Manifest rows of a dropped raw table are stale.
@@ -151,6 +160,12 @@ class Plugin(BasePlugin):
                         landed_at,
                     ],
                 )
+            cursor.execute(f"delete from {NOT_LANDED} where landing_folder = ?", [folder])
+            for relative, reason, size in not_landed:
+                cursor.execute(
+                    f"insert into {NOT_LANDED} values (?, ?, ?, ?, ?, ?)",
+                    [folder, str(raw_path), relative, reason, size, landed_at],
+                )
             cursor.execute("commit")
         except BaseException:
             with contextlib.suppress(Exception):  # none open, or already rolled back
@@ -170,12 +185,21 @@ class Plugin(BasePlugin):
         return batch
 
     @staticmethod
+    def _not_landed(folder: str, raw_path: Path) -> list[tuple[str, str, int]]:
+        """The other files of the folder: (relative path, why not landed, size), each
+        named in the log."""
+        found = []
+        for path, reason in skipped_files(raw_path, SPECS[folder]):
+            relative = path.relative_to(raw_path).as_posix()
+            logger.warning(f"not landed: {relative}: {reason}")
+            found.append((relative, reason, path.stat().st_size))
+        return found
+
+    @staticmethod
     def _new_files(
         folder: str, raw_path: Path, raw_table: str, landed: dict[str, tuple]
     ) -> list[Path]:
         files = landing_files(raw_path, SPECS[folder])
-        for path, reason in skipped_files(raw_path, SPECS[folder]):
-            logger.warning(f"not landed: {path.relative_to(raw_path).as_posix()}: {reason}")
         if not files and not landed:
             logger.warning(
                 f"landing folder {raw_path / folder} is missing or holds no CSV/Parquet "

@@ -23,6 +23,7 @@ import codecs
 import contextlib
 import csv
 import gzip
+import itertools
 import json
 import os
 import re
@@ -104,6 +105,28 @@ SPECS: dict[str, LandingSpec] = {
         required=("ts", "user_id", "page"),
     ),
 }
+
+# The landing's bookkeeping tables (schema raw): every file landed (the manifest,
+# ``_landed_files``) and the files of a landing folder the latest run did not land, with
+# the reason (``_files_not_landed``); the dbt plugin keeps them on DuckDB, ``uptake
+# land-parquet`` writes them as Parquet for other engines.
+MANIFEST_COLUMNS = (
+    ("landing_folder", "varchar"),
+    ("raw_dir", "varchar"),
+    ("file_path", "varchar"),
+    ("size_bytes", "bigint"),
+    ("modified_ns", "bigint"),
+    ("record_count", "bigint"),
+    ("landed_at", "timestamp"),
+)
+NOT_LANDED_COLUMNS = (
+    ("landing_folder", "varchar"),
+    ("raw_dir", "varchar"),
+    ("file_path", "varchar"),
+    ("reason", "varchar"),
+    ("size_bytes", "bigint"),
+    ("seen_at", "timestamp"),
+)
 
 DATA_SUFFIXES = {".csv": "csv", ".txt": "csv", ".parquet": "parquet", ".pq": "parquet"}
 
@@ -187,7 +210,7 @@ class FileReport:
         if self.malformed_records:
             found.append(
                 f"{self.path}: {self.malformed_records} records with a field count unlike "
-                "the header's go to the rejected rows"
+                "the header's (or unreadable) go to the rejected rows"
             )
         return found
 
@@ -266,6 +289,10 @@ def output_schema(spec: LandingSpec) -> pa.Schema:
 # so that memory does not grow with the file.
 CHUNK_BYTES = 1 << 24
 BATCH_ROWS = 100_000
+# The longest field the tolerant reader takes (characters; the csv module's own limit is
+# 131,072). A longer one, mostly a quote left open that would swallow the rest of the
+# file, makes its record a rejected one; reading goes on at the next line.
+MAX_FIELD_CHARS = 1 << 24
 _BOM = b"\xef\xbb\xbf"
 # Where str.splitlines breaks a line (besides \r and \n) but a CSV reader does not: the
 # tolerant reader splits a UTF-8 file there, so a file holding one takes that reader.
@@ -334,9 +361,14 @@ def _decoded_lines(path: Path, encodings: set[str]) -> Iterator[str]:
         yield text
 
 
-def _csv_records(lines: Iterable[str]) -> Iterator[tuple[int, list[str], list[str]]]:
-    """Yield (first line number, fields, lines of the record) for each non-blank CSV
-    record."""
+def _csv_records(
+    lines: Iterable[str],
+) -> Iterator[tuple[int, list[str], list[str], str | None]]:
+    """Yield (first line number, fields, lines of the record, error) for each CSV record
+    (a line of nothing but white space is none). A record the csv module cannot read (a
+    field longer than :data:`MAX_FIELD_CHARS`, mostly a quote left open) comes with no
+    fields and the error; reading goes on at the next line, so every line still belongs
+    to one record."""
     pending: list[str] = []
 
     def feed() -> Iterator[str]:
@@ -346,13 +378,36 @@ def _csv_records(lines: Iterable[str]) -> Iterator[tuple[int, list[str], list[st
 
     reader = csv.reader(feed(), strict=False)
     line_after_previous = 1
-    for fields in reader:
+    while True:
+        error = None
+        try:
+            fields = next(reader)
+        except StopIteration:
+            return
+        except csv.Error as exc:
+            fields = []
+            error = (
+                f"a field longer than {MAX_FIELD_CHARS:,} characters (a quote left open?)"
+                if "field limit" in str(exc)
+                else f"unreadable record ({exc})"
+            )
         first_line = line_after_previous
         line_after_previous = reader.line_num + 1
         record_lines, pending = pending, []
-        if not fields or all(field.strip() == "" for field in fields) and len(fields) <= 1:
-            continue
-        yield first_line, fields, record_lines
+        if error is None and not "".join(record_lines).strip():
+            continue  # a blank line (a quoted empty value is a record)
+        yield first_line, fields, record_lines, error
+
+
+@contextlib.contextmanager
+def _field_size_limit(limit: int) -> Iterator[None]:
+    """The csv module's field size limit (process-wide) set for one read."""
+    before = csv.field_size_limit()
+    csv.field_size_limit(limit)
+    try:
+        yield
+    finally:
+        csv.field_size_limit(before)
 
 
 class _Batches:
@@ -379,12 +434,31 @@ def read_csv_tolerant(
     """Every record through Python's csv module: never refuses a file."""
     report.reader = "python"
     encodings: set[str] = set()
-    records = _csv_records(_decoded_lines(path, encodings))
-    first = next(records, None)
-    if first is None:
-        report.encodings = tuple(sorted(encodings or {"utf-8"}))
-        return
-    _, header, _ = first
+    with _field_size_limit(MAX_FIELD_CHARS):
+        records = _csv_records(_decoded_lines(path, encodings))
+        first = next(records, None)
+        if first is None:
+            report.encodings = tuple(sorted(encodings or {"utf-8"}))
+            return
+        _, header, header_lines, header_error = first
+        if header_error:
+            # No columns are known; the lines read as the header may hold records, so
+            # they land too, as one rejected record.
+            unreadable = (1, [], header_lines, f"the header is unreadable: {header_error}")
+            records = itertools.chain([unreadable], records)
+        _land_records(spec, path, relative, header, records, report, sink)
+    report.encodings = tuple(sorted(encodings))
+
+
+def _land_records(
+    spec: LandingSpec,
+    path: Path,
+    relative: str,
+    header: list[str],
+    records: Iterable[tuple[int, list[str], list[str], str | None]],
+    report: FileReport,
+    sink: Sink,
+) -> None:
     contract, extra, missing_required, missing_optional = _header_layout(spec, header)
     report.missing_required, report.missing_optional = missing_required, missing_optional
     report.extra_columns = tuple(extra.values())
@@ -396,11 +470,11 @@ def read_csv_tolerant(
     out = _Batches(spec, sink)
     data = out.data
     width = len(header)
-    for line, fields, record_lines in records:
+    for line, fields, record_lines, read_error in records:
         report.records += 1
-        error = file_error
-        if error is None and len(fields) != width:
-            error = f"record has {len(fields)} fields, header has {width}"
+        error = read_error or file_error
+        if read_error or error is None and len(fields) != width:
+            error = error or f"record has {len(fields)} fields, header has {width}"
             report.malformed_records += 1
         data["_source_file"].append(relative)
         data["_source_line"].append(line)
@@ -422,7 +496,6 @@ def read_csv_tolerant(
         if out.rows >= BATCH_ROWS:
             out.flush()
     out.flush()
-    report.encodings = tuple(sorted(encodings))
 
 
 # ---------------------------------------------------------------------- the fast path

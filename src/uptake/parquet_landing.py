@@ -10,6 +10,10 @@ encodings, extra and unnamed columns, malformed records) are handled in one plac
 (``_source_file``, ``_source_line``, ``_file_stem``, ``_extra_columns``, ``_load_error``,
 ``_raw_record``) as the DuckDB raw tables: all text but ``_source_line`` (bigint).
 
+The landing audit's two tables come along (``<out>/_landed_files/``, one row per file
+landed, and ``<out>/_files_not_landed/``, one row per other file of a landing folder
+with the reason), with the columns the dbt plugin gives them on DuckDB.
+
 Which folder becomes which raw table is read from the landing sources
 (``models/staging/landing/_landing__sources.yml``, meta ``landing_folder`` and
 ``raw_table``), the same declaration the DuckDB hook reads. Every run writes every file
@@ -22,12 +26,21 @@ from __future__ import annotations
 import argparse
 import shutil
 import tempfile
+from datetime import UTC, datetime
 from pathlib import Path
 
 import duckdb
 import yaml
 
-from uptake.landing import SPECS, FileReport, RawTable, quote_identifier
+from uptake.landing import (
+    MANIFEST_COLUMNS,
+    NOT_LANDED_COLUMNS,
+    SPECS,
+    FileReport,
+    RawTable,
+    quote_identifier,
+    skipped_files,
+)
 
 SOURCES_YML = Path("models") / "staging" / "landing" / "_landing__sources.yml"
 
@@ -57,8 +70,15 @@ def land_parquet(
     out_path = Path(out_dir).expanduser().resolve()
     out_path.mkdir(parents=True, exist_ok=True)
     landed = {}
+    landed_at = datetime.now(UTC).replace(tzinfo=None)
+    manifest: list[tuple] = []
+    not_landed: list[tuple] = []
     with tempfile.TemporaryDirectory(prefix="uptake_parquet_landing_") as scratch:
         for folder, table in tables.items():
+            for path, reason in skipped_files(raw_path, SPECS[folder]):
+                relative = path.relative_to(raw_path).as_posix()
+                size = path.stat().st_size
+                not_landed.append((folder, str(raw_path), relative, reason, size, landed_at))
             with duckdb.connect(str(Path(scratch) / f"{table}.duckdb")) as conn:
                 conn.execute("create schema raw")
                 raw_table = RawTable(conn, f"raw.{table}", folder)
@@ -77,7 +97,35 @@ def land_parquet(
             shutil.rmtree(folder_out, ignore_errors=True)
             staged.rename(folder_out)
             landed[table] = (raw_table.rows, reports)
+            for report in reports:
+                stat = (raw_path / report.path).stat()
+                manifest.append(
+                    (folder, str(raw_path), report.path, stat.st_size, stat.st_mtime_ns)
+                    + (report.records, landed_at)
+                )
+        _write_table(out_path, "_landed_files", MANIFEST_COLUMNS, manifest)
+        _write_table(out_path, "_files_not_landed", NOT_LANDED_COLUMNS, not_landed)
     return landed
+
+
+def _write_table(
+    out_path: Path, table: str, columns: tuple[tuple[str, str], ...], rows: list[tuple]
+) -> None:
+    """``rows`` as ``out_path/<table>/part-0.parquet``, typed as ``columns`` says."""
+    folder_out = out_path / table
+    staged = out_path / f".{table}.new"
+    shutil.rmtree(staged, ignore_errors=True)
+    staged.mkdir()
+    file_sql = (staged / "part-0.parquet").as_posix().replace("'", "''")
+    with duckdb.connect() as conn:
+        ddl = ", ".join(f"{quote_identifier(name)} {kind}" for name, kind in columns)
+        conn.execute(f"create table t ({ddl})")
+        if rows:
+            marks = ", ".join("?" for _ in columns)
+            conn.executemany(f"insert into t values ({marks})", rows)
+        conn.execute(f"copy t to '{file_sql}' (format parquet)")
+    shutil.rmtree(folder_out, ignore_errors=True)
+    staged.rename(folder_out)
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:

@@ -99,11 +99,22 @@ def layers(wh: Warehouse) -> list[str]:
             "select count(*), sum(raw_rows), sum(staged_rows), sum(rejected_rows), "
             "sum(exact_duplicate_rows) from marts.rpt_landing_files"
         )[0]
+        not_landed = ""
+        if "is_landed" in wh.columns("rpt_landing_files"):
+            (skipped,) = wh.query(
+                "select count(*) from marts.rpt_landing_files where not is_landed"
+            )[0]
+            files -= skipped
+            if skipped:
+                not_landed = (
+                    f" {count(skipped)} other files not landed (reasons in "
+                    "`marts.rpt_landing_files`)."
+                )
         lines += [
             "",
             f"Landing: {count(files)} files, {count(raw)} raw records: {count(staged)} staged "
             f"({count(duplicates)} of them exact duplicates), {count(rejected)} rejected "
-            "(reasons in `staging.stg_landing__rejected_rows`).",
+            f"(reasons in `staging.stg_landing__rejected_rows`).{not_landed}",
         ]
     else:
         lines += ["", *absent(["rpt_landing_files"])]

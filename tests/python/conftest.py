@@ -9,6 +9,17 @@ from pathlib import Path
 
 import duckdb
 import pytest
+from hypothesis import HealthCheck, settings
+
+# Generated-input tests (test_fuzz_landing.py): a small fixed set of examples by default,
+# so that CI stays quick and repeatable; HYPOTHESIS_PROFILE=long for a longer, random run.
+_FUZZ = {
+    "deadline": None,
+    "suppress_health_check": [HealthCheck.too_slow, HealthCheck.data_too_large],
+}
+settings.register_profile("default", max_examples=40, derandomize=True, database=None, **_FUZZ)
+settings.register_profile("long", max_examples=1000, **_FUZZ)
+settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "default"))
 
 PROJECT_DIR = Path(__file__).resolve().parents[2]
 FIXTURES = PROJECT_DIR / "tests" / "landing_fixtures"
