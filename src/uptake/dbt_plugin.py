@@ -19,6 +19,9 @@ which
 - returns one row per file landed by this run, which dbt-duckdb stores as the source's
   own table (``raw._landed_now_<folder>``).
 
+Before DuckDB opens the file, the plugin takes the build lock (:mod:`uptake.build_lock`):
+a second build of the same file stops at once, saying which build runs.
+
 On another engine the raw tables are plain warehouse tables and this module is not used.
 """
 
@@ -34,6 +37,7 @@ from dbt.adapters.duckdb.utils import SourceConfig
 from dbt.adapters.events.logging import AdapterLogger
 from dbt_common.exceptions import DbtRuntimeError
 
+from uptake import build_lock
 from uptake.landing import SPECS, RawTable, landing_files, skipped_files
 
 logger = AdapterLogger("uptake")
@@ -66,6 +70,15 @@ class LandingError(DbtRuntimeError):
 
 
 class Plugin(BasePlugin):
+    def update_connection_config(self, creds, config) -> None:
+        # Called before DuckDB opens the file: a second build stops here, naming the
+        # build that runs, instead of failing on DuckDB's lock (uptake.build_lock).
+        if creds.path and creds.path != ":memory:":
+            try:
+                build_lock.acquire(creds.path)
+            except build_lock.BuildLocked as error:
+                raise LandingError(str(error)) from None
+
     def configure_connection(self, conn) -> None:
         (catalog,) = conn.execute("select current_database()").fetchone()
         if "'" in catalog:
