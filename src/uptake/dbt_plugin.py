@@ -70,6 +70,8 @@ class LandingError(DbtRuntimeError):
 
 
 class Plugin(BasePlugin):
+    _max_temp_size: str | None = None  # the profile's max_temp_directory_size
+
     def update_connection_config(self, creds, config) -> None:
         # Called before DuckDB opens the file: a second build stops here, naming the
         # build that runs, instead of failing on DuckDB's lock (uptake.build_lock).
@@ -78,6 +80,9 @@ class Plugin(BasePlugin):
                 build_lock.acquire(creds.path)
             except build_lock.BuildLocked as error:
                 raise LandingError(str(error)) from None
+        # DuckDB 1.5 shows max_temp_directory_size given when the file is opened, but
+        # enforces it only once SET: configure_connection sets it again.
+        self._max_temp_size = config.get("max_temp_directory_size")
 
     def configure_connection(self, conn) -> None:
         (catalog,) = conn.execute("select current_database()").fetchone()
@@ -89,6 +94,9 @@ class Plugin(BasePlugin):
                 "single quote in the database file's name; rename the file (or set "
                 "UPTAKE_DB_PATH to a name without one)"
             )
+        if self._max_temp_size:
+            literal = "'" + str(self._max_temp_size).replace("'", "''") + "'"
+            conn.execute(f"set max_temp_directory_size = {literal}")
         # Created once up front: two threads creating them on first load would conflict.
         conn.execute("create schema if not exists raw")
         conn.execute(_MANIFEST_DDL)

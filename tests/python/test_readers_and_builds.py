@@ -91,6 +91,36 @@ def test_a_reader_holding_the_published_file_never_blocks_the_build(tmp_path):
     assert not list(tmp_path.glob(".*publishing*"))
 
 
+@pytest.fixture(scope="module")
+def small_landing(tmp_path_factory) -> Path:
+    """A generated landing of 38,263 records."""
+    from uptake.generator import generate
+
+    out = tmp_path_factory.mktemp("small") / "landing"
+    generate(out, seed=3, scale=0.1, fmt="csv")
+    return out
+
+
+def test_a_build_out_of_temp_space_says_what_to_raise(small_landing, tmp_path):
+    """A plain `dbt build` whose DuckDB may use 128 MB and spill 1 KiB: the retention
+    counts spill (what it has to sort does not fit), and the run ends naming the
+    variable to raise."""
+    db = tmp_path / "build.duckdb"
+    command, env = dbt_command(
+        ["build", "--select", "+int_retention_cohorts_counted", "customers"], small_landing, db
+    )
+    env |= {"UPTAKE_DUCKDB_MEMORY_LIMIT": "128MB", "UPTAKE_DUCKDB_MAX_TEMP_SIZE": "1KiB"}
+    result = subprocess.run(
+        command, cwd=PROJECT_DIR, env=env, capture_output=True, text=True, timeout=900
+    )
+    assert result.returncode != 0
+    assert "failed to offload data block" in result.stdout, result.stdout[-3000:]
+    last = result.stdout[result.stdout.rindex("Encountered an error") :]
+    assert "DuckDB ran out of temp space in " in last
+    assert f"raise UPTAKE_DUCKDB_MAX_TEMP_SIZE (now 1.0 KiB, in {db}.tmp)" in last
+    assert "Traceback" not in result.stdout + result.stderr
+
+
 def digest(path: Path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()
 
