@@ -5,5 +5,5 @@ from uptake import ml
 
 
 def model(dbt, session):
-    fitted = ml.load_artifacts(dbt.ref("ml_adoption_fit").df())
+    fitted = ml.load_artifacts(dbt.ref("ml_adoption_fit").df(), "ml_adoption_fit")
     return ml.explanations_frame(fitted)

@@ -4,7 +4,7 @@ from uptake import ml
 
 
 def model(dbt, session):
-    fitted = ml.load_artifacts(dbt.ref("ml_return_fit").df())
+    fitted = ml.load_artifacts(dbt.ref("ml_return_fit").df(), "ml_return_fit")
     spec = ml.spec_of(fitted)
     # Who the scored table holds and who it leaves out as decided, as of this build.
     features = dbt.ref("int_return_features").project(", ".join(ml.population_columns(spec))).df()

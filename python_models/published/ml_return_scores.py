@@ -7,7 +7,7 @@ from uptake import ml
 
 
 def model(dbt, session):
-    fitted = ml.load_artifacts(dbt.ref("ml_return_fit").df())
+    fitted = ml.load_artifacts(dbt.ref("ml_return_fit").df(), "ml_return_fit")
     # Only the open rows (each entity's latest, undecided) leave DuckDB.
     features = dbt.ref("int_return_features")
     features = features.query("features", ml.open_rows_query(ml.spec_of(fitted), "features")).df()

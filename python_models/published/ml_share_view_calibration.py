@@ -5,5 +5,5 @@ from uptake import ml
 
 
 def model(dbt, session):
-    fitted = ml.load_artifacts(dbt.ref("ml_share_view_fit").df())
+    fitted = ml.load_artifacts(dbt.ref("ml_share_view_fit").df(), "ml_share_view_fit")
     return ml.calibration_frame(fitted)

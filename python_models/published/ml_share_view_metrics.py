@@ -4,7 +4,7 @@ from uptake import ml
 
 
 def model(dbt, session):
-    fitted = ml.load_artifacts(dbt.ref("ml_share_view_fit").df())
+    fitted = ml.load_artifacts(dbt.ref("ml_share_view_fit").df(), "ml_share_view_fit")
     spec = ml.spec_of(fitted)
     # Who the scored table holds and who it leaves out as decided, as of this build.
     features = (

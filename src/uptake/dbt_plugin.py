@@ -23,6 +23,9 @@ which
 - returns one row per file landed by this run, which dbt-duckdb stores as the source's
   own table (``raw._landed_now_<folder>``).
 
+Before DuckDB opens the file, the plugin takes the build lock (:mod:`uptake.build_lock`):
+a second build of the same file stops at once, saying which build runs.
+
 On another engine the raw tables are plain warehouse tables and this module is not used.
 """
 
@@ -38,6 +41,7 @@ from dbt.adapters.duckdb.utils import SourceConfig
 from dbt.adapters.events.logging import AdapterLogger
 from dbt_common.exceptions import DbtRuntimeError
 
+from uptake import build_lock
 from uptake.landing import (
     MANIFEST_COLUMNS,
     NOT_LANDED_COLUMNS,
@@ -73,6 +77,20 @@ class LandingError(DbtRuntimeError):
 
 
 class Plugin(BasePlugin):
+    _max_temp_size: str | None = None  # the profile's max_temp_directory_size
+
+    def update_connection_config(self, creds, config) -> None:
+        # Called before DuckDB opens the file: a second build stops here, naming the
+        # build that runs, instead of failing on DuckDB's lock (uptake.build_lock).
+        if creds.path and creds.path != ":memory:":
+            try:
+                build_lock.acquire(creds.path)
+            except build_lock.BuildLocked as error:
+                raise LandingError(str(error)) from None
+        # DuckDB 1.5 shows max_temp_directory_size given when the file is opened, but
+        # enforces it only once SET: configure_connection sets it again.
+        self._max_temp_size = config.get("max_temp_directory_size")
+
     def configure_connection(self, conn) -> None:
         (catalog,) = conn.execute("select current_database()").fetchone()
         if "'" in catalog:
@@ -83,6 +101,9 @@ class Plugin(BasePlugin):
                 "single quote in the database file's name; rename the file (or set "
                 "UPTAKE_DB_PATH to a name without one)"
             )
+        if self._max_temp_size:
+            literal = "'" + str(self._max_temp_size).replace("'", "''") + "'"
+            conn.execute(f"set max_temp_directory_size = {literal}")
         # Created once up front: two threads creating them on first load would conflict.
         conn.execute("create schema if not exists raw")
         conn.execute(_ddl(MANIFEST, MANIFEST_COLUMNS))

@@ -18,6 +18,8 @@ import os
 from datetime import UTC, datetime
 from pathlib import Path
 
+from uptake import build_lock
+
 DEFAULT_PUBLISHED_PATH = "target/published.duckdb"
 PUBLISHED_SCHEMAS = ("marts",)
 # One row per publish: when, from which build file, how many relations and rows.
@@ -58,8 +60,10 @@ def publish(build_path: Path, out: Path) -> dict[str, int]:
     working = out.with_name(f".{out.name}.{os.getpid()}.publishing")
     working.unlink(missing_ok=True)
     copied: dict[str, int] = {}
+    # The build lock (uptake.build_lock): a build running on the build file stops this
+    # publish with a message naming it, and no build starts while the marts are copied.
     try:
-        with duckdb.connect(str(working)) as conn:
+        with build_lock.held(build_path, "publish"), duckdb.connect(str(working)) as conn:
             # ATTACH takes no parameter: the path goes in as a quoted SQL string literal.
             literal = "'" + str(build_path).replace("'", "''") + "'"
             conn.execute(f"attach {literal} as build (read_only)")

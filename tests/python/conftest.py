@@ -52,10 +52,11 @@ def project_settings(**changes):
     return Settings(**{**values, **changes})
 
 
-def run_dbt(
+def dbt_command(
     args: list[str], raw_dir: Path, db_path: Path, extra_vars: dict | None = None
-) -> subprocess.CompletedProcess:
-    """Run the dbt CLI of this interpreter's environment in the project folder."""
+) -> tuple[list[str], dict]:
+    """The dbt CLI of this interpreter's environment, and its environment, for a run on
+    ``db_path`` (its dbt target folder beside it) reading ``raw_dir``."""
     env = {
         **os.environ,
         "UPTAKE_DB_PATH": str(db_path),
@@ -67,6 +68,14 @@ def run_dbt(
     dbt_vars = "".join(f", {key}: {value}" for key, value in (extra_vars or {}).items())
     command = [str(dbt), *args, "--vars", f"{{raw_dir: '{raw_dir}'{dbt_vars}}}"]
     command += ["--target-path", str(db_path.parent / "dbt_target")]
+    return command, env
+
+
+def run_dbt(
+    args: list[str], raw_dir: Path, db_path: Path, extra_vars: dict | None = None
+) -> subprocess.CompletedProcess:
+    """Run the dbt CLI of this interpreter's environment in the project folder."""
+    command, env = dbt_command(args, raw_dir, db_path, extra_vars)
     return subprocess.run(
         command, cwd=PROJECT_DIR, env=env, capture_output=True, text=True, timeout=900
     )

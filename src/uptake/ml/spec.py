@@ -101,8 +101,8 @@ class Settings:
 @dataclass
 class FittedModel:
     """One family fitted for one group (or not, saying why in ``metrics['status']``):
-    what a *_fit table stores, pickled, and what the metrics, calibration, explanation and
-    score tables read back."""
+    what a *_fit table stores (with skops: :mod:`uptake.ml.storage`), and what the
+    metrics, calibration, explanation and score tables read back."""
 
     model_name: str
     model_version: str
@@ -128,7 +128,7 @@ def spec_of(fitted: list[FittedModel]) -> Spec:
     specs = {model.spec for model in fitted}
     if None in specs:
         raise ValueError(
-            "a stored fit has no spec (it was pickled by an earlier version of the package): "
+            "a stored fit has no spec (it was stored by an earlier version of the package): "
             "rebuild its *_fit model with --full-refresh"
         )
     if len(specs) != 1:

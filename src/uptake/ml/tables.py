@@ -1,17 +1,16 @@
-"""The tables that read a fit: the pickled artifacts (*_fit), and the metrics,
-calibration and explanations tables unpacked from them. Every table keeps its typed
+"""The tables that read a fit: the stored artifacts (*_fit, :mod:`uptake.ml.storage`),
+and the metrics, calibration and explanations tables unpacked from them. Every table keeps its typed
 columns whatever the fit holds (:mod:`uptake.frames`); a model that was not fitted
 still has its metrics row, saying why in ``status``."""
 
 from __future__ import annotations
-
-import pickle
 
 import pandas as pd
 
 from uptake import frames
 from uptake.ml.score import score_population
 from uptake.ml.spec import FITTED, SCORING_MODEL, FittedModel, Spec, spec_of
+from uptake.ml.storage import FitRefused, dumps, loads
 
 
 def _group_columns(spec: Spec) -> dict[str, str]:
@@ -30,24 +29,44 @@ def artifact_columns(spec: Spec) -> dict[str, str]:
     }
 
 
+# The columns of a *_fit row that are not its group (fit_scope and fitted_data_end come
+# from uptake.dbt_runtime.on_refit_cadence).
+ARTIFACT_ROW_COLUMNS = ("fit_scope", "model_name", "model_version", "artifact", "fitted_data_end")
+
+
 def artifacts_frame(fitted: list[FittedModel]) -> pd.DataFrame:
-    """One row per model (and group), fitted or not, pickled: the *_fit table."""
+    """One row per model (and group), fitted or not, stored with skops
+    (:func:`uptake.ml.storage.dumps`): the *_fit table."""
     spec = spec_of(fitted)
     frame = pd.DataFrame(
         {
             "model_name": [m.model_name for m in fitted],
             "model_version": [m.model_version for m in fitted],
             spec.group or "group_value": [m.group_value for m in fitted],
-            "artifact": [pickle.dumps(m, protocol=5) for m in fitted],
+            "artifact": [dumps(m) for m in fitted],
         }
     )
     return frames.typed(frame, artifact_columns(spec))
 
 
-def load_artifacts(frame: pd.DataFrame) -> list[FittedModel]:
-    """The fitted models of a *_fit table, unpickled (with the spec they were fitted with:
-    :func:`~uptake.ml.spec.spec_of`)."""
-    return [pickle.loads(bytes(blob)) for blob in frame["artifact"]]
+def load_artifacts(frame: pd.DataFrame, table: str = "the *_fit table") -> list[FittedModel]:
+    """The fitted models of a *_fit table (``table`` names it in messages), with the spec
+    they were fitted with (:func:`~uptake.ml.spec.spec_of`). A stored fit that does not
+    load safely (:func:`uptake.ml.storage.loads`) stops with :class:`FitRefused`, naming
+    the table and the fit and saying how to store it again."""
+    fitted = []
+    for row in frame.itertuples(index=False):
+        try:
+            fitted.append(loads(row.artifact))
+        except FitRefused as error:
+            group = [c for c in frame.columns if c not in ARTIFACT_ROW_COLUMNS]
+            where = "".join(f", {c} {getattr(row, c)}" for c in group if pd.notna(getattr(row, c)))
+            raise FitRefused(
+                f"{table}: the stored fit {row.model_name} {row.model_version}{where} is "
+                f"refused: {error}. Fit it again with "
+                f"`dbt build --full-refresh --select {table.split('.')[-1]}+`"
+            ) from None
+    return fitted
 
 
 def metrics_columns(spec: Spec) -> dict[str, str]:
