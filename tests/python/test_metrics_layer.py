@@ -1,0 +1,241 @@
+"""The metrics layer (models/marts/metrics/): `mf query`, as the README tells an analyst to
+run it, on the published copy of the generated sample's build (the read-only `published`
+dbt target), against the same figures computed here in pandas from the mart tables.
+
+MetricFlow reads the semantic manifest at <project>/target/semantic_manifest.json; the
+sample build wrote its own (naming its DuckDB file's catalog) beside its file, so the
+queries run from a small project folder that holds dbt_project.yml and that manifest.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import duckdb
+import pandas as pd
+import pytest
+from conftest import PROJECT_DIR
+
+from uptake import serving
+
+TYPES = ("account", "web_user", "client")
+
+
+@pytest.fixture(scope="module")
+def published(sample_db, tmp_path_factory) -> dict:
+    """The sample build published to a file of its own, and a project folder for mf."""
+    root = tmp_path_factory.mktemp("metrics_layer")
+    out = root / "published.duckdb"
+    serving.publish(sample_db, out)
+    project = root / "project"
+    (project / "target").mkdir(parents=True)
+    (project / "dbt_project.yml").symlink_to(PROJECT_DIR / "dbt_project.yml")
+    manifest = sample_db.parent / "dbt_target" / "semantic_manifest.json"
+    shutil.copy(manifest, project / "target" / "semantic_manifest.json")
+    return {"build": sample_db, "published": out, "project": project, "root": root}
+
+
+def mf_query(published: dict, name: str, *args: str) -> pd.DataFrame:
+    """`mf query ARGS --csv FILE` on the published file; the CSV as a frame."""
+    out = published["root"] / f"{name}.csv"
+    env = {
+        **os.environ,
+        "UPTAKE_TARGET": "published",
+        # The build file names the catalog the manifest's relations live in ...
+        "UPTAKE_DB_PATH": str(published["build"]),
+        # ... and the published copy is attached read-only under that name.
+        "UPTAKE_PUBLISHED_PATH": str(published["published"]),
+        "DBT_PROFILES_DIR": str(PROJECT_DIR),
+        "DBT_PROJECT_DIR": str(published["project"]),
+        "DBT_SEND_ANONYMOUS_USAGE_STATS": "False",
+    }
+    mf = Path(sys.executable).with_name("mf")
+    result = subprocess.run(
+        [str(mf), "query", *args, "--csv", str(out)],
+        cwd=published["project"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert result.returncode == 0 and out.is_file(), result.stdout[-3000:] + result.stderr[-3000:]
+    return pd.read_csv(out)
+
+
+def marts(published: dict, sql: str) -> pd.DataFrame:
+    with duckdb.connect(str(published["published"]), read_only=True) as conn:
+        return conn.execute(sql).df()
+
+
+def day(value) -> pd.Timestamp:
+    return pd.Timestamp(value).normalize()
+
+
+def trailing_active_users(user_days: pd.DataFrame, window: int, last_day) -> pd.Series:
+    """Users active in the `window` days ending on each day, per user type and day, for
+    every day up to last_day on which there is at least one. Each active day a covers
+    a..a+window-1, cut short before the user's next active day so that a user counts
+    once a day; the covered days are counted by +1 on a span's first day and -1 after its
+    last, added up day by day."""
+    frame = user_days.sort_values(["user_key", "activity_date"])
+    following = frame.groupby("user_key")["activity_date"].shift(-1)
+    until = frame["activity_date"] + pd.Timedelta(days=window - 1)
+    until = until.where(following.isna() | (until < following), following - pd.Timedelta(days=1))
+    until = until.clip(upper=last_day)
+    changes = pd.concat(
+        [
+            pd.DataFrame({"user_type": frame["user_type"], "day": frame["activity_date"], "n": 1}),
+            pd.DataFrame(
+                {"user_type": frame["user_type"], "day": until + pd.Timedelta(days=1), "n": -1}
+            ),
+        ]
+    )
+    counts = []
+    for user_type, per_type in changes.groupby("user_type"):
+        net = per_type.groupby("day")["n"].sum()
+        days = pd.date_range(net.index.min(), last_day, freq="D")
+        running = net.reindex(days, fill_value=0).cumsum()
+        running = running[running > 0]
+        running.index = pd.MultiIndex.from_product([[user_type], running.index])
+        counts.append(running)
+    return pd.concat(counts).astype("int64")
+
+
+def test_active_users_match_the_user_days(published):
+    result = mf_query(
+        published, "active", "--metrics", "dau,wau,mau,stickiness",
+        "--group-by", "metric_time__day,user__user_type",
+    )  # fmt: skip
+    result["day"] = pd.to_datetime(result["metric_time__day"]).dt.normalize()
+    got = result.set_index(["user__user_type", "day"]).sort_index()
+
+    user_days = marts(
+        published, "select user_key, user_type, activity_date from marts.fct_user_days"
+    )
+    user_days["activity_date"] = pd.to_datetime(user_days["activity_date"])
+    last_day = day(marts(published, "select max(calendar_date) as d from marts.dim_dates").d[0])
+    assert last_day == user_days["activity_date"].max()  # the spine ends with the data
+    assert set(user_days["user_type"]) == set(TYPES)
+
+    mau = trailing_active_users(user_days, 28, last_day)
+    wau = trailing_active_users(user_days, 7, last_day)
+    dau = user_days.groupby(["user_type", "activity_date"])["user_key"].nunique()
+    # A row for every day some user is within 28 days of an active day, up to the end.
+    assert set(got.index) == set(mau.index)
+    expected = pd.DataFrame({"mau": mau})
+    expected["wau"] = wau.reindex(expected.index).fillna(0).astype("int64")
+    expected["dau"] = dau.reindex(expected.index).fillna(0).astype("int64")
+    expected = expected.sort_index()
+    # Beside MAU, WAU is empty (null) on a day whose 7 days hold no activity, and only then.
+    assert got["wau"].isna().equals(expected["wau"].eq(0))
+    assert got["mau"].notna().all() and got["dau"].notna().all()
+    for metric in ("dau", "wau", "mau"):
+        differing = got[metric].fillna(0).astype("int64").ne(expected[metric])
+        assert not differing.any(), (metric, got[differing].head(), expected[differing].head())
+    stickiness = expected["dau"] / expected["mau"]
+    assert (got["stickiness"] - stickiness).abs().max() < 1e-12
+
+
+def test_adoption_by_signup_month_matches_the_accounts(published):
+    result = mf_query(
+        published, "adoption", "--metrics",
+        "signups,adoption_rate,median_days_to_adopt,mean_days_to_adopt",
+        "--group-by", "metric_time__month",
+    )  # fmt: skip
+    result["month"] = pd.to_datetime(result["metric_time__month"]).dt.normalize()
+    got = result.set_index("month").sort_index()
+
+    accounts = marts(
+        published,
+        "select signup_date, is_adopted, days_from_signup_to_adoption from marts.fct_adoption",
+    )
+    accounts["month"] = pd.to_datetime(accounts["signup_date"]).dt.to_period("M").dt.start_time
+    adopted = accounts[accounts["is_adopted"]]
+    by_month = accounts.groupby("month")
+    assert list(got.index) == sorted(by_month.groups)
+    assert got["signups"].tolist() == by_month.size().tolist()
+    assert (got["adoption_rate"] - by_month["is_adopted"].mean()).abs().max() < 1e-12
+    days = adopted.groupby("month")["days_from_signup_to_adoption"]
+    for name, per_month in [
+        ("median_days_to_adopt", days.median()),
+        ("mean_days_to_adopt", days.mean()),
+    ]:
+        expected = per_month.reindex(got.index)
+        assert got[name].isna().equals(expected.isna()), name
+        assert (got[name] - expected).abs().max() < 1e-9, name
+    assert 0 < accounts["is_adopted"].mean() < 1  # the sample has both kinds
+
+
+def test_week_n_retention_pools_observable_users(published):
+    result = mf_query(
+        published, "retention", "--metrics", "week_n_retention,week_4_retention",
+        "--group-by", "retention_cell__user_type,retention_cell__period_number",
+    )  # fmt: skip
+    got = result.set_index(["retention_cell__user_type", "retention_cell__period_number"])
+
+    cells = marts(
+        published,
+        """
+        select user_type, period_number, retained_users, observable_users
+        from marts.rpt_retention_cohorts
+        where cohort_grain = 'week' and period_unit = 'week'
+        """,
+    )
+    sums = cells.groupby(["user_type", "period_number"])[["retained_users", "observable_users"]]
+    totals = sums.sum()
+    expected = totals["retained_users"] / totals["observable_users"].where(
+        totals["observable_users"] > 0
+    )
+    assert set(got.index) == set(expected.index)
+    expected = expected.reindex(got.index)
+    # Null where no user of any cohort is observable yet, never 0.
+    assert got["week_n_retention"].isna().equals(expected.isna())
+    assert (got["week_n_retention"] - expected).abs().max() < 1e-12
+    assert expected.notna().sum() > 10
+    # week_4_retention is week N at N = 4, and has no value at any other N.
+    week_4 = got.xs(4, level="retention_cell__period_number")
+    assert (week_4["week_4_retention"] - week_4["week_n_retention"]).abs().max() < 1e-12
+    assert got.drop(index=4, level=1)["week_4_retention"].isna().all()
+
+
+def test_sharing_by_customer_matches_the_shares_and_views(published):
+    got = mf_query(published, "sharing", "--saved-query", "sharing_by_customer")
+    got = got.set_index("customer__customer_code").sort_index()
+
+    shares = marts(
+        published,
+        """
+        select customer_code, client_id, is_viewed, minutes_to_first_view, is_exact_duplicate
+        from marts.fct_shares
+        """,
+    )
+    views = marts(published, "select customer_code, client_id from marts.fct_views")
+    customers = marts(published, "select customer_code, industry from marts.dim_customers")
+    by_customer = shares.groupby("customer_code")
+    once = shares[~shares["is_exact_duplicate"]]
+    expected = pd.DataFrame(
+        {
+            "shares": by_customer.size(),
+            "sharing_users": by_customer["client_id"].nunique(),
+            "view_through_rate": by_customer["is_viewed"].mean(),
+            "median_minutes_to_first_view": once.groupby("customer_code")[
+                "minutes_to_first_view"
+            ].median(),
+            "views": views.groupby("customer_code").size(),
+            "viewing_clients": views.groupby("customer_code")["client_id"].nunique(),
+        }
+    )
+    expected["shares_per_sharing_user"] = expected["shares"] / expected["sharing_users"]
+    expected = expected.sort_index()
+    assert list(got.index) == list(expected.index)
+    assert len(got) >= 3
+    assert got["customer__industry"].tolist() == [
+        customers.set_index("customer_code").industry[code] for code in got.index
+    ]
+    for column in expected:
+        assert got[column].isna().equals(expected[column].isna()), column
+        assert (got[column] - expected[column]).abs().max() < 1e-9, column
