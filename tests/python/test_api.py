@@ -7,6 +7,7 @@ name or email of the landing data comes back."""
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import functools
 import json
@@ -567,3 +568,63 @@ def test_the_exposure_lists_the_marts_the_api_reads():
     (api,) = [exposure for exposure in exposures if exposure["name"] == "scores_api"]
     declared = {re.fullmatch(r"ref\('([a-z0-9_]+)'\)", ref)[1] for ref in api["depends_on"]}
     assert declared == read
+
+
+def test_requests_during_publishes_see_one_build_or_the_next(tmp_path):
+    """Readers hammer the API while the file is published over five times: every answer is
+    a 200 from one complete build, never an error or a mixture."""
+    import threading
+
+    published, build = tmp_path / "published.duckdb", tmp_path / "build.duckdb"
+    _build(build, 0.1)
+    serving.publish(build, published)
+    published_values = {0.1}
+    answers, stop = [], threading.Event()
+
+    with local_server(published) as api:
+
+        def reader() -> None:
+            while not stop.is_set() and len(answers) < 5000:
+                answers.append(call(api, "/accounts/7/adoption-score"))
+
+        threads = [threading.Thread(target=reader) for _ in range(3)]
+        for thread in threads:
+            thread.start()
+        for probability in (0.2, 0.3, 0.4, 0.5, 0.6):
+            _build(build, probability)
+            serving.publish(build, published)
+            published_values.add(probability)
+        stop.set()
+        for thread in threads:
+            thread.join(timeout=60)
+        final = call(api, "/accounts/7/adoption-score")
+    assert answers
+    assert {status for status, _ in answers} == {200}
+    assert {body["probability"] for _, body in answers} <= published_values
+    assert final == (200, final[1]) and final[1]["probability"] == 0.6
+
+
+def test_old_builds_are_closed_once_replaced(tmp_path):
+    """In-process: each publish opens one new generation and closes the one before once
+    its last reader is done, so no replaced file stays open."""
+    from uptake.api.database import PublishedDatabase
+
+    published, build = tmp_path / "published.duckdb", tmp_path / "build.duckdb"
+    database = PublishedDatabase(published)
+    for round_number in range(1, 4):
+        _build(build, round_number / 10)
+        serving.publish(build, published)
+        with database.read() as first, database.read() as second:
+            value = "select probability from marts.ml_adoption_scores"
+            assert first.cursor.execute(value).fetchone() == (round_number / 10,)
+            assert second.cursor.execute(value).fetchone() == (round_number / 10,)
+    assert database.opened == 3
+    if Path("/proc/self/fd").is_dir():
+        deleted = []
+        for fd in list(Path("/proc/self/fd").iterdir()):
+            with contextlib.suppress(OSError):  # the listing's own descriptor is gone
+                target = os.readlink(fd)
+                if str(tmp_path) in target and "(deleted)" in target:
+                    deleted.append(target)
+        assert not deleted, f"replaced published files still open: {deleted}"
+    database.close()
