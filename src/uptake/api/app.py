@@ -22,6 +22,7 @@ from fastapi import Depends, FastAPI, HTTPException, Query, Request
 from fastapi import Path as PathParam
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from fastapi_offline import FastAPIOffline
 from pydantic import BaseModel, Field
 
 from uptake.api.database import PublishedDatabase, PublishedUnavailable, Reading
@@ -267,7 +268,9 @@ def _missing_table(error: duckdb.CatalogException) -> str:
 
 def create_app(published: Path) -> FastAPI:
     """The API over the published file at ``published`` (opened read-only per request)."""
-    app = FastAPI(
+    # FastAPIOffline: FastAPI whose /docs and /redoc load Swagger UI and ReDoc from the
+    # package, not from a CDN, so the docs open where only the API is reachable.
+    app = FastAPIOffline(
         title="uptake scores API",
         version="1",
         description=(
