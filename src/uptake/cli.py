@@ -109,6 +109,14 @@ def build_parser() -> argparse.ArgumentParser:
     serving.add_arguments(publish)
     publish.set_defaults(handler=serving.run)
 
+    from uptake.api import serve
+
+    api = commands.add_parser(
+        "serve", help="start the scores API (HTTP, read-only) over the published file"
+    )
+    serve.add_arguments(api)
+    api.set_defaults(handler=serve.run)
+
     summarise = commands.add_parser(
         "summary", help="list the relations of the DuckDB file with their row counts"
     )
