@@ -97,6 +97,15 @@ def build_parser() -> argparse.ArgumentParser:
     results.add_arguments(report)
     report.set_defaults(handler=results.run)
 
+    from uptake import report as html_report
+
+    charts = commands.add_parser(
+        "report",
+        help="write the charts of the published marts as one self-contained HTML file",
+    )
+    html_report.add_arguments(charts)
+    charts.set_defaults(handler=html_report.run)
+
     from uptake import parquet_landing
 
     land = commands.add_parser(
