@@ -221,3 +221,13 @@ def test_weekday_hours_of_a_customer_match_its_export(rendered, sample_dir):
     assert [list(row) for row in heat.z] == [
         [views[(weekday, hour)] for hour in range(24)] for weekday in range(1, 8)
     ]
+
+
+def test_the_exposure_names_the_marts_the_charts_read():
+    import yaml
+
+    exposures = yaml.safe_load((PROJECT_DIR / "models" / "exposures.yml").read_text())
+    (exposure,) = [e for e in exposures["exposures"] if e["name"] == "report"]
+    declared = {ref.removeprefix("ref('").removesuffix("')") for ref in exposure["depends_on"]}
+    read = {name for chart in report.CHARTS for name in chart.tables + chart.extras}
+    assert declared == read
