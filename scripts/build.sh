@@ -1,9 +1,11 @@
 #!/usr/bin/env bash
-# Install everything, generate the sample data if needed, run `dbt build`, summarise.
+# Install everything, generate the sample data if needed, run `dbt build`, publish,
+# summarise, write the report.
 #   UPTAKE_RAW_DIR  landing folders to read (default: data/sample, generated when absent)
 #   UPTAKE_DB_PATH  DuckDB file to build (default: target/uptake.duckdb)
 #   UPTAKE_PUBLISHED_PATH  the copy of the marts readers open, replaced after a build
 #                   that succeeded (default: target/published.duckdb)
+#   UPTAKE_REPORT_PATH  the HTML report written from it last (default: target/report.html)
 # Extra arguments go to dbt build (e.g. --select staging).
 source "$(dirname "$0")/bootstrap.sh"
 
@@ -24,3 +26,8 @@ echo "==> dbt docs generate (the model catalogue: target/index.html, catalog.jso
 dbt docs generate --no-compile --quiet
 
 uptake summary
+
+# Last, so that its path is the build's last line: the charts of the published marts,
+# one self-contained HTML file (opens offline).
+echo "==> uptake report (the charts people look at)"
+uptake report --out "${UPTAKE_REPORT_PATH:-target/report.html}"

@@ -19,6 +19,8 @@ def _database(path, page_events: int, landed_now: int, marts: int = 1):
             [landed_now],
         )
         conn.execute("create table marts.fct_user_days as select range as x from range(?)", [marts])
+        # Empty when nothing was rejected: never asked for rows.
+        conn.execute("create table marts.rpt_landing_rejections as select 1 as x where false")
 
 
 @pytest.mark.parametrize(
@@ -38,5 +40,6 @@ def test_require_rows_skips_only_bookkeeping_relations(
     assert cli.main(["summary", "--db", str(db), "--require-rows", "raw", "marts"]) == expected
     err = capsys.readouterr().err
     assert "_landed_now_page_events" not in err
+    assert "rpt_landing_rejections" not in err
     if expected:
         assert "empty relations" in err
