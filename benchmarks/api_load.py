@@ -128,9 +128,9 @@ def load(
 
 def table(results: dict[str, dict[str, float]], args: argparse.Namespace, rows: int) -> str:
     lines = [
-        f"Scores API on 127.0.0.1 (one uvicorn process), {args.concurrency} client threads "
-        f"with keep-alive, {args.requests} requests per route, published file of "
-        f"{rows:,} rows.",
+        f"Scores API on 127.0.0.1 (one uvicorn process); client threads (each on one "
+        f"keep-alive connection): {args.concurrency}; requests per route: {args.requests}; "
+        f"published file of {rows:,} rows.",
         "",
         "| route | requests | requests/s | p50 ms | p99 ms |",
         "| --- | ---: | ---: | ---: | ---: |",

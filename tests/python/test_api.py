@@ -16,6 +16,7 @@ import re
 import statistics
 import subprocess
 import sys
+import time
 import urllib.error
 import urllib.parse
 import urllib.request
@@ -598,6 +599,10 @@ def test_requests_during_publishes_see_one_build_or_the_next(tmp_path):
         for thread in threads:
             thread.start()
         for probability in (0.2, 0.3, 0.4, 0.5, 0.6):
+            # Let the readers answer a while from the current build, then publish over it.
+            wanted, deadline = len(answers) + 30, time.monotonic() + 30
+            while len(answers) < wanted and time.monotonic() < deadline:
+                time.sleep(0.01)
             _build(build, probability)
             serving.publish(build, published)
             published_values.add(probability)
@@ -607,7 +612,9 @@ def test_requests_during_publishes_see_one_build_or_the_next(tmp_path):
         final = call(api, "/accounts/7/adoption-score")
     assert answers
     assert {status for status, _ in answers} == {200}
-    assert {body["probability"] for _, body in answers} <= published_values
+    seen = {body["probability"] for _, body in answers}
+    assert seen <= published_values
+    assert len(seen) >= 4, f"the readers saw too few of the builds: {sorted(seen)}"
     assert final == (200, final[1]) and final[1]["probability"] == 0.6
 
 
