@@ -56,6 +56,16 @@ def run_dbt(
     args: list[str], raw_dir: Path, db_path: Path, extra_vars: dict | None = None
 ) -> subprocess.CompletedProcess:
     """Run the dbt CLI of this interpreter's environment in the project folder."""
+    command, env = dbt_command(args, raw_dir, db_path, extra_vars)
+    return subprocess.run(
+        command, cwd=PROJECT_DIR, env=env, capture_output=True, text=True, timeout=900
+    )
+
+
+def dbt_command(
+    args: list[str], raw_dir: Path, db_path: Path, extra_vars: dict | None = None
+) -> tuple[list[str], dict[str, str]]:
+    """The dbt command line and environment of :func:`run_dbt`."""
     env = {
         **os.environ,
         "UPTAKE_DB_PATH": str(db_path),
@@ -67,9 +77,7 @@ def run_dbt(
     dbt_vars = "".join(f", {key}: {value}" for key, value in (extra_vars or {}).items())
     command = [str(dbt), *args, "--vars", f"{{raw_dir: '{raw_dir}'{dbt_vars}}}"]
     command += ["--target-path", str(db_path.parent / "dbt_target")]
-    return subprocess.run(
-        command, cwd=PROJECT_DIR, env=env, capture_output=True, text=True, timeout=900
-    )
+    return command, env
 
 
 def assert_same_rows(actual: dict, expected: dict, same=lambda a, e: a == e) -> None:
