@@ -1,15 +1,56 @@
 """No file is skipped in silence: every file of a landing folder that a run does not land
 (another extension, a hidden or lock file) is in the landing audit with the reason, as
-well as in the log, and so is a landed file with no records."""
+well as in the log, and so is a landed file with no records. The same build stages
+numbers at their extremes (found by the generated exports of test_fuzz_landing.py):
+they are staged or rejected with a reason, never a failed build."""
 
 from __future__ import annotations
 
 import shutil
+from datetime import datetime, timedelta
 
 import duckdb
 from conftest import FIXTURES, PROJECT_DIR, query, run_dbt
 
 SELECTED = ["--select", "resource_type:seed", "+rpt_landing_files"]
+USERS_HEADER = (
+    "object_id,creation_time,name,email,creation_source,last_session_creation_time,"
+    "opted_in_to_mailing_list,enabled_for_marketing_drip,org_id,invited_by_user_id\n"
+)
+# Unix seconds past 32 bits and at the ends of years 1 to 9999 (staged); past those
+# ends, inf and nan (rejected); an inviting id too large for 64 bits, inf or nan.
+EXTREME_USERS = USERS_HEADER + "".join(
+    f"{object_id},2014-04-22 03:53:30,A,a@b.com,X,{seconds},1,0,11,{invited_by}\n"
+    for object_id, seconds, invited_by in [
+        (101, -2147483649, ""),
+        (102, 253402300799, "10803.0"),
+        (103, -62135596800, ""),
+        (104, 253402300800, ""),
+        (105, "1e309", ""),
+        (106, "NaN", ""),
+        (107, 1, "1e308"),
+        (108, 1, "inf"),
+        (109, 1, "NaN"),
+    ]
+)
+EXTREME_VIEWS = (
+    "Activity Type,User ID,Title of Content,Time Spent in Seconds,Last Activity Date,"
+    "Last Activity Time\n"
+    + "".join(f"VIEW,5001,T,{spent},22-Aug-2017,9:01:02\n" for spent in ("1e309", "NaN", "-inf"))
+)
+OUT_OF_RANGE = "last_session_creation_time is out of range (years 1 to 9999)"
+NOT_FINITE = "Time Spent in Seconds is not a finite number below 1e15"
+EXTREMES_REJECTED = {
+    ("users/extremes.csv", 5): OUT_OF_RANGE,
+    ("users/extremes.csv", 6): OUT_OF_RANGE,
+    ("users/extremes.csv", 7): OUT_OF_RANGE,
+    ("users/extremes.csv", 8): "invited_by_user_id is not an integer",
+    ("users/extremes.csv", 9): "invited_by_user_id is not an integer",
+    ("users/extremes.csv", 10): "invited_by_user_id is not an integer",
+    ("share_view/EX.csv", 2): NOT_FINITE,
+    ("share_view/EX.csv", 3): NOT_FINITE,
+    ("share_view/EX.csv", 4): "Time Spent in Seconds is negative",
+}
 
 
 def audit(db) -> dict[str, tuple]:
@@ -31,6 +72,8 @@ def test_files_not_landed_are_in_the_audit_with_their_reason(tmp_path):
     (raw / "logins" / "empty.csv").write_bytes(b"")
     (raw / "users" / "old").mkdir()
     (raw / "users" / "old" / "users.csv.bak").write_text("object_id\n1\n")
+    (raw / "users" / "extremes.csv").write_text(EXTREME_USERS)
+    (raw / "share_view" / "EX.csv").write_text(EXTREME_VIEWS)
     db = tmp_path / "audit.duckdb"
     first = run_dbt(["build", *SELECTED], raw, db)
     assert first.returncode == 0, first.stdout[-5000:]
@@ -50,6 +93,30 @@ def test_files_not_landed_are_in_the_audit_with_their_reason(tmp_path):
     landed = {path for path, (is_landed, *_) in files.items() if is_landed}
     manifest = {path for (path,) in query(db, "select file_path from raw._landed_files")}
     assert landed == manifest
+
+    rejected = dict(
+        ((file, line), reason)
+        for file, line, reason in query(
+            db,
+            "select source_file, source_line, rejection_reason "
+            "from staging.stg_landing__rejected_rows",
+        )
+    )
+    for (file, line), reason in EXTREMES_REJECTED.items():
+        assert rejected.get((file, line)) == reason, (file, line)
+    staged = dict(
+        query(
+            db,
+            "select user_id, last_session_at from staging.stg_product__users "
+            "where source_file = 'users/extremes.csv'",
+        )
+    )
+    epoch = datetime(1970, 1, 1)
+    assert staged == {
+        101: epoch + timedelta(seconds=-2147483649),
+        102: epoch + timedelta(seconds=253402300799),
+        103: epoch + timedelta(seconds=-62135596800),
+    }
 
     # The next run lists what it sees: a file taken away leaves the audit, a new one
     # comes in.

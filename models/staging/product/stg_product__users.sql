@@ -5,7 +5,8 @@ with
 users as (
     select
         *,
-        {{ duplicate_key(['user_id']) }} as duplicate_key
+        {{ duplicate_key(['user_id']) }} as duplicate_key,
+        cast(last_session_epoch as {{ dbt.type_bigint() }}) as last_session_seconds
     from {{ ref('base_product__users') }}
     where
         rejection_reason is null
@@ -40,15 +41,23 @@ later_copies as (
     where copy_number > 1
 ),
 
+session_days as (
+    select
+        *,
+        cast(floor(last_session_seconds / 86400.0) as {{ dbt.type_bigint() }})
+            as last_session_days
+    from users
+),
+
 flagged as (
     select
-        users.*,
+        session_days.*,
         later_copies.source_line is not null as is_exact_duplicate
-    from users
+    from session_days
     left join later_copies
         on
-            users.source_file = later_copies.source_file
-            and users.source_line = later_copies.source_line
+            session_days.source_file = later_copies.source_file
+            and session_days.source_line = later_copies.source_line
 ),
 
 renamed as (
@@ -73,8 +82,11 @@ renamed as (
 
         -- timestamps
         created_at,
-        {{ dbt.dateadd('second', 'cast(last_session_epoch as bigint)',
-            "cast('1970-01-01' as timestamp)") }} as last_session_at,
+        -- Whole days, then the seconds of the last day: an interval of seconds alone
+        -- overflows a 32-bit integer past 2038.
+        {{ dbt.dateadd('second', 'last_session_seconds - 86400 * last_session_days',
+            dbt.dateadd('day', 'last_session_days', "cast('1970-01-01' as timestamp)")) }}
+            as last_session_at,
 
         -- duplicates
         duplicate_key,

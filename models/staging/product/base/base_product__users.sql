@@ -62,6 +62,10 @@ checked as (
                 then 'unparseable creation_time (expected YYYY-MM-DD HH:MM:SS)'
             when {{ is_not_parsed('last_session_text', 'last_session_epoch') }}
                 then 'last_session_creation_time is not Unix seconds'
+            -- From 0001-01-01 to 9999-12-31 (inf and nan, which parse as doubles, fall
+            -- outside: nan compares above every number).
+            when not last_session_epoch between -62135596800 and 253402300799
+                then 'last_session_creation_time is out of range (years 1 to 9999)'
             when {{ is_not_parsed('mailing_list_text', 'mailing_list_number') }}
                 or mailing_list_number not in (0, 1)
                 then 'opted_in_to_mailing_list is not 0 or 1'
@@ -72,6 +76,7 @@ checked as (
                 then 'org_id is not an integer'
             when {{ is_not_parsed('invited_by_text', 'invited_by_number') }}
                 or invited_by_number <> floor(invited_by_number)
+                or not invited_by_number between -9.2e18 and 9.2e18
                 then 'invited_by_user_id is not an integer'
         end as rejection_reason
     from parsed

@@ -102,6 +102,9 @@ checked as (
                 then 'Time Spent in Seconds is not a number'
             when time_spent_seconds < 0
                 then 'Time Spent in Seconds is negative'
+            -- inf, nan ('1e309', 'NaN' parse as doubles): nan compares above every number.
+            when not time_spent_seconds < 1e15
+                then 'Time Spent in Seconds is not a finite number below 1e15'
         end as rejection_reason
     from parsed
 )
