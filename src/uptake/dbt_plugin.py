@@ -32,6 +32,7 @@ On another engine the raw tables are plain warehouse tables and this module is n
 from __future__ import annotations
 
 import contextlib
+import re
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -82,7 +83,8 @@ class Plugin(BasePlugin):
     def update_connection_config(self, creds, config) -> None:
         # Called before DuckDB opens the file: a second build stops here, naming the
         # build that runs, instead of failing on DuckDB's lock (uptake.build_lock).
-        if creds.path and creds.path != ":memory:":
+        # A local file: not :memory:, nor MotherDuck's md:..., nor a URL.
+        if creds.path and not re.match(r"^(:memory:|[a-zA-Z][\w+.-]*:)", creds.path):
             try:
                 build_lock.acquire(creds.path)
             except build_lock.BuildLocked as error:
