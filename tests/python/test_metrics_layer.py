@@ -202,8 +202,33 @@ def test_week_n_retention_pools_observable_users(published):
     assert got.drop(index=4, level=1)["week_4_retention"].isna().all()
 
 
+def holding_the_write_lock(path: Path) -> subprocess.Popen:
+    """Another process with the DuckDB file open read-write, as a running build holds it;
+    it lets go when its standard input closes."""
+    holder = subprocess.Popen(
+        [
+            sys.executable,
+            "-c",
+            "import duckdb, sys; conn = duckdb.connect(sys.argv[1]); print('locked', flush=True);"
+            " sys.stdin.read(); conn.close()",
+            str(path),
+        ],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    assert holder.stdout.readline().strip() == "locked"
+    return holder
+
+
 def test_sharing_by_customer_matches_the_shares_and_views(published):
-    got = mf_query(published, "sharing", "--saved-query", "sharing_by_customer")
+    # The published target reads the published copy alone: a build holding the build
+    # file's write lock does not stop a query.
+    holder = holding_the_write_lock(published["build"])
+    try:
+        got = mf_query(published, "sharing", "--saved-query", "sharing_by_customer")
+    finally:
+        holder.communicate("", timeout=60)
     got = got.set_index("customer__customer_code").sort_index()
 
     shares = marts(
