@@ -1,6 +1,7 @@
 """The metrics layer (models/marts/metrics/): `mf query`, as the README tells an analyst to
 run it, on the published copy of the generated sample's build (the read-only `published`
-dbt target), against the same figures computed here in pandas from the mart tables.
+dbt target), against the same figures computed here in pandas from the mart tables; and
+every saved query, run by MetricFlow's engine, returns rows with its metrics.
 
 MetricFlow reads the semantic manifest at <project>/target/semantic_manifest.json; the
 sample build wrote its own (naming its DuckDB file's catalog) beside its file, so the
@@ -9,6 +10,7 @@ queries run from a small project folder that holds dbt_project.yml and that mani
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import subprocess
@@ -202,8 +204,33 @@ def test_week_n_retention_pools_observable_users(published):
     assert got.drop(index=4, level=1)["week_4_retention"].isna().all()
 
 
+def holding_the_write_lock(path: Path) -> subprocess.Popen:
+    """Another process with the DuckDB file open read-write, as a running build holds it;
+    it lets go when its standard input closes."""
+    holder = subprocess.Popen(
+        [
+            sys.executable,
+            "-c",
+            "import duckdb, sys; conn = duckdb.connect(sys.argv[1]); print('locked', flush=True);"
+            " sys.stdin.read(); conn.close()",
+            str(path),
+        ],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    assert holder.stdout.readline().strip() == "locked"
+    return holder
+
+
 def test_sharing_by_customer_matches_the_shares_and_views(published):
-    got = mf_query(published, "sharing", "--saved-query", "sharing_by_customer")
+    # The published target reads the published copy alone: a build holding the build
+    # file's write lock does not stop a query.
+    holder = holding_the_write_lock(published["build"])
+    try:
+        got = mf_query(published, "sharing", "--saved-query", "sharing_by_customer")
+    finally:
+        holder.communicate("", timeout=60)
     got = got.set_index("customer__customer_code").sort_index()
 
     shares = marts(
@@ -239,3 +266,50 @@ def test_sharing_by_customer_matches_the_shares_and_views(published):
     for column in expected:
         assert got[column].isna().equals(expected[column].isna()), column
         assert (got[column] - expected[column]).abs().max() < 1e-9, column
+
+
+# Runs every saved query of the semantic manifest in one MetricFlow process (the engine
+# behind `mf query`) and prints each one's columns and row count as JSON.
+EVERY_SAVED_QUERY = """
+import json, sys
+from pathlib import Path
+from dbt_metricflow.cli.cli_configuration import CLIConfiguration
+from metricflow.engine.metricflow_engine import MetricFlowQueryRequest
+
+config = CLIConfiguration()
+config.setup(Path(sys.argv[1]), Path(sys.argv[2]), configure_file_logging=False)
+shapes = {}
+for saved_query in config.semantic_manifest.saved_queries:
+    request = MetricFlowQueryRequest.create(saved_query_name=saved_query.name)
+    table = config.mf.query(request).result_df
+    shapes[saved_query.name] = {"columns": list(table.column_names), "rows": table.row_count}
+print("SHAPES " + json.dumps(shapes))
+"""
+
+
+def test_every_saved_query_runs_with_its_metrics(published):
+    env = {
+        **os.environ,
+        "UPTAKE_TARGET": "published",
+        "UPTAKE_DB_PATH": str(published["build"]),
+        "UPTAKE_PUBLISHED_PATH": str(published["published"]),
+        "DBT_SEND_ANONYMOUS_USAGE_STATS": "False",
+    }
+    result = subprocess.run(
+        [sys.executable, "-c", EVERY_SAVED_QUERY, str(PROJECT_DIR), str(published["project"])],
+        cwd=published["project"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    lines = [line for line in result.stdout.splitlines() if line.startswith("SHAPES ")]
+    assert result.returncode == 0 and lines, result.stdout[-3000:] + result.stderr[-3000:]
+    shapes = json.loads(lines[-1].removeprefix("SHAPES "))
+
+    manifest = json.loads((published["project"] / "target" / "semantic_manifest.json").read_text())
+    saved_queries = {query["name"]: query["query_params"] for query in manifest["saved_queries"]}
+    assert set(shapes) == set(saved_queries) and len(shapes) >= 6
+    for name, params in saved_queries.items():
+        assert shapes[name]["rows"] > 0, name
+        assert set(params["metrics"]) <= set(shapes[name]["columns"]), name
