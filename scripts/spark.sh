@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The Spark target (dbt-spark's session method on a local PySpark; needs Java 17).
 #   bash scripts/spark.sh [dbt build arguments]   land the exports as Parquet, then
-#                                                 dbt build --target spark
+#                                                 dbt build --target spark, then the
+#                                                 Python models (uptake spark-models)
 #   bash scripts/spark.sh --test                  the Spark tests (pytest -m spark)
 # Installs requirements-spark.lock into .venv on top of the default stack, only here.
 #   UPTAKE_RAW_DIR    landing folders (default: data/sample, generated when absent)
@@ -43,3 +44,13 @@ uptake land-parquet --raw-dir "$raw_dir" --out "$UPTAKE_SPARK_LANDING_DIR"
 
 echo "==> dbt build --target spark"
 dbt build --target spark "$@"
+
+# The Python models (disabled on the Spark target: dbt-spark runs them on Databricks
+# only), the same python_models/ files, on the tables just built, written back through
+# Spark. --full-refresh refits the fits, as it does in dbt.
+refresh=()
+for arg in "$@"; do
+    if [ "$arg" = "--full-refresh" ]; then refresh=(--full-refresh); fi
+done
+echo "==> uptake spark-models (python_models/ on the Spark tables)"
+uptake spark-models "${refresh[@]}"

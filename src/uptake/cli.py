@@ -132,6 +132,18 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_arguments(api)
     api.set_defaults(handler=serve.run)
 
+    from uptake import spark_models
+
+    on_spark = commands.add_parser(
+        "spark-models",
+        help=(
+            "run the dbt Python models (python_models/) against a Spark build and write "
+            "their tables through Spark"
+        ),
+    )
+    spark_models.add_arguments(on_spark)
+    on_spark.set_defaults(handler=spark_models.run)
+
     summarise = commands.add_parser(
         "summary", help="list the relations of the DuckDB file with their row counts"
     )

@@ -139,6 +139,24 @@ def _regressor(kind: str, columns: dict, seed: int) -> Pipeline:
     return Pipeline([("prepare", prepare), ("model", model)])
 
 
+# Decimals kept of the floating-point inputs of the time-spent regressions. The engines'
+# ln() and window averages differ in their last bits (Spark's Java maths against
+# DuckDB's C library, and their orders of summation), and a random forest chooses among
+# nearly equal splits on such bits: rounded, the same views give the same R² whichever
+# engine built them (tests/python/test_spark_equality.py).
+FLOAT_DECIMALS = 9
+
+
+def rounded_floats(frame: pd.DataFrame, columns: list[str]) -> pd.DataFrame:
+    """The frame with those of ``columns`` that hold floating point rounded to
+    FLOAT_DECIMALS decimals."""
+    result = frame.copy()
+    for column in columns:
+        if column in result and pd.api.types.is_float_dtype(result[column]):
+            result[column] = result[column].round(FLOAT_DECIMALS)
+    return result
+
+
 def time_spent_metrics(
     frame: pd.DataFrame, *, seed: int, folds: int, max_rows: int, jobs: int = 1
 ) -> pd.DataFrame:
@@ -152,6 +170,7 @@ def time_spent_metrics(
     set, model) pairs (1: here, one after the other; 0: one per core); the R² are the
     same whatever it is."""
     data = frame.sort_values(["viewed_at", "view_id"]).reset_index(drop=True)
+    data = rounded_floats(data, [TIME_TARGET, *CONTENT["numeric"], *CONTEXT["numeric"]])
     rows_available = len(data)
     data = sample_rows(data, max_rows, seed).reset_index(drop=True)
     result = _cross_validate(data, seed=seed, folds=folds, jobs=jobs)

@@ -135,3 +135,75 @@ def sample_db(sample_dir, tmp_path_factory) -> Path:
     result = run_dbt(["build"], sample_dir, db_path)
     assert result.returncode == 0, result.stdout[-5000:]
     return db_path
+
+
+def spark_env(spark_dir: Path) -> dict:
+    """The environment of the Spark target's commands, writing under ``spark_dir``."""
+    env = {
+        **os.environ,
+        "DBT_PROFILES_DIR": str(PROJECT_DIR),
+        "DBT_SEND_ANONYMOUS_USAGE_STATS": "False",
+        "UPTAKE_SPARK_DIR": str(spark_dir),
+        "UPTAKE_SPARK_LANDING_DIR": str(spark_dir / "landing"),
+    }
+    env.pop("UPTAKE_RAW_DIR", None)
+    env.pop("UPTAKE_TARGET", None)
+    return env
+
+
+def run_tool(tool: str, args: list[str], env: dict, timeout: int) -> subprocess.CompletedProcess:
+    """Run a command of this interpreter's environment (uptake, dbt) in the project."""
+    return subprocess.run(
+        [str(Path(sys.executable).with_name(tool)), *args],
+        cwd=PROJECT_DIR,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+    )
+
+
+def build_on_spark(raw_dir: Path, spark_dir: Path) -> subprocess.CompletedProcess:
+    """What scripts/spark.sh does: land as Parquet, dbt build --target spark (its
+    target folder spark_dir/dbt_target); then the Python models by uptake spark-models.
+    Returns the first step that failed, else the last."""
+    env = spark_env(spark_dir)
+    landing = run_tool(
+        "uptake",
+        ["land-parquet", "--raw-dir", str(raw_dir), "--out", str(spark_dir / "landing")],
+        env,
+        600,
+    )
+    if landing.returncode != 0:
+        return landing
+    target = spark_dir / "dbt_target"
+    build = run_tool("dbt", ["build", "--target", "spark", "--target-path", str(target)], env, 2400)
+    if build.returncode != 0:
+        return build
+    return run_tool(
+        "uptake", ["spark-models", "--manifest", str(target / "manifest.json")], env, 1800
+    )
+
+
+@pytest.fixture(scope="session")
+def spark_sample(tmp_path_factory) -> Path:
+    """The sample the README's build uses: data/sample when scripts/build.sh made it,
+    else the same (the generator's defaults) written here."""
+    sample = PROJECT_DIR / "data" / "sample"
+    if (sample / "GENERATOR.json").is_file():
+        return sample
+    from uptake.generator import generate
+
+    out = tmp_path_factory.mktemp("spark_sample") / "landing"
+    generate(out)
+    return out
+
+
+@pytest.fixture(scope="session")
+def spark_build(spark_sample, tmp_path_factory) -> Path:
+    """The sample built on Spark as scripts/spark.sh builds it, scored tables included
+    (one build for every Spark test: each costs minutes)."""
+    spark_dir = tmp_path_factory.mktemp("spark")
+    result = build_on_spark(spark_sample, spark_dir)
+    assert result.returncode == 0, result.stdout[-8000:] + result.stderr[-5000:]
+    return spark_dir

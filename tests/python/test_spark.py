@@ -1,7 +1,8 @@
 """The Spark target: `dbt build --target spark` (dbt-spark's session method, a local
 PySpark) on the sample (data/sample, or the generator's defaults), landed as all-text
 Parquet by `uptake land-parquet`. The build runs every SQL model and data and unit test
-(the Python models are disabled on Spark), the rows_conserved tests among them; the test
+(the Python models are disabled there; `uptake spark-models` runs them after: see
+test_spark_equality.py), the rows_conserved tests among them; the test
 then counts the records of every landing file with Python's csv module and finds each
 one staged or rejected in the Spark build's rpt_landing_files (read from its Parquet
 files, without Spark).
@@ -13,14 +14,9 @@ from __future__ import annotations
 
 import importlib.util
 import json
-import os
-import subprocess
-import sys
-from pathlib import Path
 
 import duckdb
 import pytest
-from conftest import PROJECT_DIR
 from test_sample_landing import count_records
 
 pytestmark = [
@@ -33,60 +29,6 @@ pytestmark = [
 ]
 
 LANDING_FOLDERS = ("share_view", "users", "logins", "page_events")
-
-
-def build_on_spark(raw_dir: Path, spark_dir: Path) -> subprocess.CompletedProcess:
-    env = {
-        **os.environ,
-        "DBT_PROFILES_DIR": str(PROJECT_DIR),
-        "DBT_SEND_ANONYMOUS_USAGE_STATS": "False",
-        "UPTAKE_SPARK_DIR": str(spark_dir),
-        "UPTAKE_SPARK_LANDING_DIR": str(spark_dir / "landing"),
-    }
-    env.pop("UPTAKE_RAW_DIR", None)
-    env.pop("UPTAKE_TARGET", None)
-    bin_dir = Path(sys.executable).parent
-    landing = subprocess.run(
-        [str(bin_dir / "uptake"), "land-parquet", "--raw-dir", str(raw_dir)]
-        + ["--out", str(spark_dir / "landing")],
-        cwd=PROJECT_DIR,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=600,
-    )
-    assert landing.returncode == 0, landing.stdout + landing.stderr
-    return subprocess.run(
-        [str(bin_dir / "dbt"), "build", "--target", "spark"]
-        + ["--target-path", str(spark_dir / "dbt_target")],
-        cwd=PROJECT_DIR,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=2400,
-    )
-
-
-@pytest.fixture(scope="module")
-def spark_sample(tmp_path_factory) -> Path:
-    """The sample the README's build uses: data/sample when scripts/build.sh made it,
-    else the same (the generator's defaults) written here."""
-    sample = PROJECT_DIR / "data" / "sample"
-    if (sample / "GENERATOR.json").is_file():
-        return sample
-    from uptake.generator import generate
-
-    out = tmp_path_factory.mktemp("spark_sample") / "landing"
-    generate(out)
-    return out
-
-
-@pytest.fixture(scope="module")
-def spark_build(spark_sample, tmp_path_factory) -> Path:
-    spark_dir = tmp_path_factory.mktemp("spark")
-    result = build_on_spark(spark_sample, spark_dir)
-    assert result.returncode == 0, result.stdout[-8000:]
-    return spark_dir
 
 
 def test_spark_build_runs_every_sql_node(spark_build):

@@ -1,0 +1,223 @@
+"""The same landing built on DuckDB and on Spark gives the same marts and scored tables.
+
+The sample (data/sample, or the generator's defaults) is built twice: `dbt build` into
+a DuckDB file of its own (the Python models run by dbt-duckdb), and on Spark as
+scripts/spark.sh builds it (`uptake land-parquet`, `dbt build --target spark`, then
+`uptake spark-models`, which runs the same python_models/ files against the Spark
+tables: conftest's spark_build, shared with test_spark.py). Every relation of schemas
+marts and ml of the DuckDB build must exist on Spark with the same columns and the same
+rows: rows sorted, text, integers, dates and timestamps equal, floating point within
+FLOAT_TOLERANCE. Left out of the comparison, and why:
+
+- ``scored_at`` (the scored tables): the clock time of the scoring run.
+- ``artifact`` (ml.*_fit): the pickled fitted model. Its bytes depend on the Python
+  objects' history (pickle's memo), not only on the model; what the model is shows in
+  the metrics, calibration, explanations and scores tables, compared in full.
+
+The Spark relations are read by a Spark session of their own in a subprocess (the Derby
+metastore admits one process) and exported as Arrow IPC files, then compared here in
+plain Python.
+
+Marked ``spark``: `bash scripts/spark.sh --test` runs it.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import decimal
+import math
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+import duckdb
+import pyarrow as pa
+import pytest
+from conftest import PROJECT_DIR, run_dbt, run_tool, spark_env
+from test_spark import pytestmark  # noqa: F401 (the spark marks)
+
+SCHEMAS = ("marts", "ml")
+CLOCK_COLUMNS = {"scored_at"}
+PICKLE_COLUMNS = {"artifact"}
+# Relative tolerance of floating-point values (and an absolute one near zero): the two
+# engines sum and average in different orders.
+FLOAT_TOLERANCE = 1e-9
+FLOAT_ABS_TOLERANCE = 1e-12
+
+
+EXPORT_SCRIPT = textwrap.dedent(
+    """
+    import sys
+    from pathlib import Path
+
+    import pyarrow as pa
+
+    from uptake.spark_models import spark_session, spark_table_as_arrow
+
+    out = Path(sys.argv[1])
+    spark = spark_session(Path("."), "spark")
+    for schema in sys.argv[2:]:
+        for table in spark.catalog.listTables(schema):
+            rows = spark_table_as_arrow(spark, schema, table.name)
+            with pa.OSFile(str(out / f"{schema}.{table.name}.arrow"), "wb") as sink:
+                with pa.ipc.new_file(sink, rows.schema) as writer:
+                    writer.write_table(rows)
+    """
+)
+
+
+def export_spark_schemas(spark_dir: Path, out_dir: Path) -> dict[str, pa.Table]:
+    """{schema.table: rows} of every relation of SCHEMAS in the Spark build."""
+    out_dir.mkdir(parents=True, exist_ok=True)
+    result = subprocess.run(
+        [sys.executable, "-c", EXPORT_SCRIPT, str(out_dir), *SCHEMAS],
+        cwd=PROJECT_DIR,
+        env=spark_env(spark_dir),
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+    assert result.returncode == 0, result.stderr[-5000:]
+    tables = {}
+    for path in sorted(out_dir.glob("*.arrow")):
+        with pa.memory_map(str(path)) as source:
+            tables[path.stem] = pa.ipc.open_file(source).read_all()
+    return tables
+
+
+def duckdb_relations(db_path: Path) -> dict[str, pa.Table]:
+    with duckdb.connect(str(db_path), read_only=True) as conn:
+        names = conn.execute(
+            "select table_schema, table_name from information_schema.tables "
+            "where table_schema in (select unnest(?::varchar[])) order by 1, 2",
+            [list(SCHEMAS)],
+        ).fetchall()
+        return {
+            f"{schema}.{name}": conn.execute(f'select * from "{schema}"."{name}"').to_arrow_table()
+            for schema, name in names
+        }
+
+
+def plain(value):
+    """A value as plain Python for comparison: decimals as floats, timestamps without
+    zone (both engines hold UTC wall-clock times)."""
+    if isinstance(value, decimal.Decimal):
+        return float(value)
+    if isinstance(value, dt.datetime) and value.tzinfo is not None:
+        return value.astimezone(dt.UTC).replace(tzinfo=None)
+    return value
+
+
+def sort_key(row: tuple) -> tuple:
+    # Nulls first; floats rounded so that two engines' last bits do not reorder rows.
+    return tuple(
+        (0, "")
+        if v is None or (isinstance(v, float) and math.isnan(v))
+        else (1, round(v, 6))
+        if isinstance(v, float)
+        else (1, v)
+        for v in row
+    )
+
+
+def same_value(a, b) -> bool:
+    if isinstance(a, float) or isinstance(b, float):
+        if a is None or b is None:
+            return a is None and b is None
+        if math.isnan(a) or math.isnan(b):
+            return math.isnan(a) and math.isnan(b)
+        return math.isclose(a, b, rel_tol=FLOAT_TOLERANCE, abs_tol=FLOAT_ABS_TOLERANCE)
+    return a == b
+
+
+def compared_rows(table: pa.Table, columns: list[str]) -> list[tuple]:
+    values = [[plain(v) for v in table.column(c).to_pylist()] for c in columns]
+    return sorted(zip(*values, strict=True), key=sort_key) if columns else []
+
+
+def differences(name: str, duck: pa.Table, spark: pa.Table) -> list[str]:
+    """What differs between the DuckDB and Spark rows of one relation (empty: same)."""
+    if sorted(duck.column_names) != sorted(spark.column_names):
+        return [f"{name}: columns {duck.column_names} on DuckDB, {spark.column_names} on Spark"]
+    columns = sorted(set(duck.column_names) - CLOCK_COLUMNS - PICKLE_COLUMNS)
+    if duck.num_rows != spark.num_rows:
+        return [f"{name}: {duck.num_rows} rows on DuckDB, {spark.num_rows} on Spark"]
+    found = []
+    for d_row, s_row in zip(
+        compared_rows(duck, columns), compared_rows(spark, columns), strict=True
+    ):
+        differing = [
+            f"{c}={d!r} vs {s!r}"
+            for c, d, s in zip(columns, d_row, s_row, strict=True)
+            if not same_value(d, s)
+        ]
+        if differing:
+            found.append(f"{name}: {', '.join(differing)}")
+    return found[:5] + ([f"{name}: ... {len(found)} rows differ"] if len(found) > 5 else [])
+
+
+@pytest.fixture(scope="module")
+def duckdb_build(spark_sample, tmp_path_factory) -> Path:
+    db_path = tmp_path_factory.mktemp("equality_duckdb") / "uptake.duckdb"
+    result = run_dbt(["build"], spark_sample, db_path)
+    assert result.returncode == 0, result.stdout[-5000:]
+    return db_path
+
+
+@pytest.fixture(scope="module")
+def spark_relations(spark_build, tmp_path_factory) -> dict[str, pa.Table]:
+    return export_spark_schemas(spark_build, tmp_path_factory.mktemp("spark_export"))
+
+
+def test_every_mart_and_scored_table_is_on_spark(duckdb_build, spark_relations):
+    duck = duckdb_relations(duckdb_build)
+    assert any(name.startswith("marts.ml_") for name in duck)
+    assert sorted(duck) == sorted(spark_relations)
+
+
+def test_marts_and_scored_tables_equal_on_duckdb_and_spark(duckdb_build, spark_relations):
+    duck = duckdb_relations(duckdb_build)
+    found = [
+        difference
+        for name in sorted(duck.keys() & spark_relations.keys())
+        for difference in differences(name, duck[name], spark_relations[name])
+    ]
+    assert not found, "\n".join(found)
+
+
+def test_scored_tables_have_rows_on_spark(spark_relations):
+    # The scored tables were really scored (not an empty frame written twice).
+    for name in ("marts.ml_adoption_scores", "marts.ml_return_scores"):
+        assert spark_relations[name].num_rows > 0, name
+
+
+def test_the_comparison_sees_a_changed_value():
+    rows = pa.table({"a": [1, 2], "b": [0.5, 0.25], "scored_at": [1, 2]})
+    changed = pa.table({"a": [2, 1], "b": [0.25, 0.5000001], "scored_at": [3, 4]})
+    assert differences("t", rows, rows.select(["b", "a", "scored_at"])) == []
+    assert differences("t", rows, changed) == ["t: b=0.5 vs 0.5000001"]
+
+
+def test_a_second_run_keeps_the_stored_fits_and_scores_the_same(spark_build, spark_relations):
+    """Run last (it rewrites the scored tables): a second `uptake spark-models` on the
+    same data is incremental; the data has not moved on, so every fit keeps its stored
+    rows (the same pickled bytes), and every other table comes out the same."""
+    rerun = run_tool(
+        "uptake",
+        ["spark-models", "--manifest", str(spark_build / "dbt_target" / "manifest.json")],
+        spark_env(spark_build),
+        1800,
+    )
+    assert rerun.returncode == 0, rerun.stdout[-3000:] + rerun.stderr[-5000:]
+    again = export_spark_schemas(spark_build, spark_build / "export_again")
+    for name in ("ml.ml_adoption_fit", "ml.ml_return_fit", "ml.ml_share_view_fit"):
+        assert (
+            again[name].sort_by("model_name").equals(spark_relations[name].sort_by("model_name"))
+        ), name
+    found = [
+        difference
+        for name in sorted(spark_relations)
+        for difference in differences(name, spark_relations[name], again[name])
+    ]
+    assert not found, "\n".join(found)
