@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import dataclasses
 import io
+import threading
 import zipfile
 
 import numpy as np
@@ -42,6 +43,11 @@ TRUSTED_TYPES = (
 # Stored in every payload; a payload of another format is refused.
 FORMAT = "uptake-fit/1"
 _PICKLE_PROTOCOL_2_PLUS = b"\x80"
+# One load at a time in a process: skops reads its arrays with numpy, which parses each
+# array's header with the ast module, and CPython 3.11's ast is not safe in two threads
+# at once ("SystemError: AST constructor recursion depth mismatch" when dbt ran two
+# models reading fits side by side).
+_LOADING = threading.Lock()
 
 
 class FitRefused(ValueError):
@@ -119,7 +125,8 @@ def loads(blob: bytes) -> FittedModel:
     if not zipfile.is_zipfile(io.BytesIO(blob)):
         raise FitRefused("it is not a skops file (changed or cut)")
     try:
-        payload = sio.loads(blob, trusted=list(TRUSTED_TYPES))
+        with _LOADING:
+            payload = sio.loads(blob, trusted=list(TRUSTED_TYPES))
     except UntrustedTypesFoundException as error:
         raise FitRefused(f"it holds types that are not trusted: {error}") from None
     except Exception as error:  # a damaged zip or state: never trusted either
