@@ -25,6 +25,7 @@ import dataclasses
 import io
 import threading
 import zipfile
+import zlib
 
 import numpy as np
 import pandas as pd
@@ -48,6 +49,18 @@ _PICKLE_PROTOCOL_2_PLUS = b"\x80"
 # at once ("SystemError: AST constructor recursion depth mismatch" when dbt ran two
 # models reading fits side by side).
 _LOADING = threading.Lock()
+# What reading a changed or cut skops file raises (anything else is a bug, not a bad fit).
+_UNREADABLE = (
+    zipfile.BadZipFile,
+    zlib.error,
+    EOFError,
+    OSError,
+    ValueError,
+    KeyError,
+    TypeError,
+    AttributeError,
+    IndexError,
+)
 
 
 class FitRefused(ValueError):
@@ -129,7 +142,7 @@ def loads(blob: bytes) -> FittedModel:
             payload = sio.loads(blob, trusted=list(TRUSTED_TYPES))
     except UntrustedTypesFoundException as error:
         raise FitRefused(f"it holds types that are not trusted: {error}") from None
-    except Exception as error:  # a damaged zip or state: never trusted either
+    except _UNREADABLE as error:  # a damaged zip, array or state: never trusted either
         raise FitRefused(f"it cannot be read ({type(error).__name__}: {error})") from None
     if not isinstance(payload, dict) or payload.get("format") != FORMAT:
         raise FitRefused(f"it is not a fit stored as {FORMAT}")
