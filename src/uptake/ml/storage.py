@@ -23,7 +23,9 @@ from __future__ import annotations
 
 import dataclasses
 import io
+import threading
 import zipfile
+import zlib
 
 import numpy as np
 import pandas as pd
@@ -42,6 +44,23 @@ TRUSTED_TYPES = (
 # Stored in every payload; a payload of another format is refused.
 FORMAT = "uptake-fit/1"
 _PICKLE_PROTOCOL_2_PLUS = b"\x80"
+# One load at a time in a process: skops reads its arrays with numpy, which parses each
+# array's header with the ast module, and CPython 3.11's ast is not safe in two threads
+# at once ("SystemError: AST constructor recursion depth mismatch" when dbt ran two
+# models reading fits side by side).
+_LOADING = threading.Lock()
+# What reading a changed or cut skops file raises (anything else is a bug, not a bad fit).
+_UNREADABLE = (
+    zipfile.BadZipFile,
+    zlib.error,
+    EOFError,
+    OSError,
+    ValueError,
+    KeyError,
+    TypeError,
+    AttributeError,
+    IndexError,
+)
 
 
 class FitRefused(ValueError):
@@ -119,10 +138,11 @@ def loads(blob: bytes) -> FittedModel:
     if not zipfile.is_zipfile(io.BytesIO(blob)):
         raise FitRefused("it is not a skops file (changed or cut)")
     try:
-        payload = sio.loads(blob, trusted=list(TRUSTED_TYPES))
+        with _LOADING:
+            payload = sio.loads(blob, trusted=list(TRUSTED_TYPES))
     except UntrustedTypesFoundException as error:
         raise FitRefused(f"it holds types that are not trusted: {error}") from None
-    except Exception as error:  # a damaged zip or state: never trusted either
+    except _UNREADABLE as error:  # a damaged zip, array or state: never trusted either
         raise FitRefused(f"it cannot be read ({type(error).__name__}: {error})") from None
     if not isinstance(payload, dict) or payload.get("format") != FORMAT:
         raise FitRefused(f"it is not a fit stored as {FORMAT}")
