@@ -182,6 +182,8 @@ def retention_triangle(wh: Warehouse) -> Drawn:
     groups, pooled = [], []
     for user_type in ordered_types(list(cells)):
         by_cell = cells[user_type]
+        if not any(v[4] for v in by_cell.values()):
+            continue  # no cell of this user type can be seen in full yet
         cohorts = sorted({c for c, _ in by_cell})
         weeks = sorted({n for _, n in by_cell})
         z, text = [], []
@@ -219,6 +221,11 @@ def retention_triangle(wh: Warehouse) -> Drawn:
             seen = sum(v[1] for v in complete)
             week_rates.append(sum(v[2] for v in complete) / seen if seen else None)
         pooled.append(f"{label(user_type)} {percent(week_rates[0])} / {percent(week_rates[1])}")
+    if not groups:
+        raise NoData(
+            "No cohort cell of marts.rpt_retention_cohorts can be seen in full yet (no "
+            "activity after the cohort days, or too little data)."
+        )
     fig.update_yaxes(type="category", autorange="reversed")
     with_menu(fig, groups)
     reading = (
@@ -252,7 +259,14 @@ def retention_curves(wh: Warehouse) -> Drawn:
     widest: tuple[float, str] | None = None
     keys = sorted(curves, key=lambda k: (ordered_types(list(USER_TYPES)).index(k[0]), k[1]))
     for user_type, segment_type in keys:
-        segments = curves[(user_type, segment_type)]
+        # A segment none of whose weeks can be observed yet has no curve to draw.
+        segments = {
+            value: points
+            for value, points in curves[(user_type, segment_type)].items()
+            if any(p[3] is not None for p in points)
+        }
+        if not segments:
+            continue
         week4: dict[str, float] = {}
         for i, (value, points) in enumerate(sorted(segments.items())):
             fig.add_trace(
@@ -285,6 +299,11 @@ def retention_curves(wh: Warehouse) -> Drawn:
             )
             if widest is None or gap > widest[0]:
                 widest = (gap, text)
+    if not groups:
+        raise NoData(
+            "No week of marts.rpt_retention_segments can be observed yet (no activity "
+            "after the cohort days, or too little data)."
+        )
     with_menu(fig, groups)
     reading = (
         f"{len(groups)} cuts (pick one above). Widest week-4 retention gap between segments "
