@@ -97,9 +97,13 @@ def duration(minutes: float | None) -> str:
     return f"{minutes / 1440:.1f} days"
 
 
+def type_rank(user_type: str) -> int:
+    """The place of a user type in the report's order (an unknown one last)."""
+    return USER_TYPES.index(user_type) if user_type in USER_TYPES else len(USER_TYPES)
+
+
 def ordered_types(present: Sequence[str]) -> list[str]:
-    known = [t for t in USER_TYPES if t in present]
-    return known + sorted(t for t in set(present) if t not in USER_TYPES)
+    return sorted(set(present), key=lambda user_type: (type_rank(user_type), user_type))
 
 
 def quantile(sorted_values: Sequence[float], q: float) -> float:
@@ -257,7 +261,7 @@ def retention_curves(wh: Warehouse) -> Drawn:
     )
     groups = []
     widest: tuple[float, str] | None = None
-    keys = sorted(curves, key=lambda k: (ordered_types(list(USER_TYPES)).index(k[0]), k[1]))
+    keys = sorted(curves, key=lambda k: (type_rank(k[0]), k[0], k[1]))
     for user_type, segment_type in keys:
         # A segment none of whose weeks can be observed yet has no curve to draw.
         segments = {
@@ -740,7 +744,7 @@ def aha_moments(wh: Warehouse) -> Drawn:
     )
     groups, readings = [], []
     for user_type, action, k, d, phi, low, high, users in sorted(
-        chosen, key=lambda row: ordered_types(list(USER_TYPES)).index(row[0])
+        chosen, key=lambda row: (type_rank(row[0]), row[0])
     ):
         cells = wh.query(
             """
