@@ -97,9 +97,13 @@ def duration(minutes: float | None) -> str:
     return f"{minutes / 1440:.1f} days"
 
 
+def type_rank(user_type: str) -> int:
+    """The place of a user type in the report's order (an unknown one last)."""
+    return USER_TYPES.index(user_type) if user_type in USER_TYPES else len(USER_TYPES)
+
+
 def ordered_types(present: Sequence[str]) -> list[str]:
-    known = [t for t in USER_TYPES if t in present]
-    return known + sorted(t for t in set(present) if t not in USER_TYPES)
+    return sorted(set(present), key=lambda user_type: (type_rank(user_type), user_type))
 
 
 def quantile(sorted_values: Sequence[float], q: float) -> float:
@@ -182,6 +186,8 @@ def retention_triangle(wh: Warehouse) -> Drawn:
     groups, pooled = [], []
     for user_type in ordered_types(list(cells)):
         by_cell = cells[user_type]
+        if not any(v[4] for v in by_cell.values()):
+            continue  # no cell of this user type can be seen in full yet
         cohorts = sorted({c for c, _ in by_cell})
         weeks = sorted({n for _, n in by_cell})
         z, text = [], []
@@ -219,6 +225,11 @@ def retention_triangle(wh: Warehouse) -> Drawn:
             seen = sum(v[1] for v in complete)
             week_rates.append(sum(v[2] for v in complete) / seen if seen else None)
         pooled.append(f"{label(user_type)} {percent(week_rates[0])} / {percent(week_rates[1])}")
+    if not groups:
+        raise NoData(
+            "No cohort cell of marts.rpt_retention_cohorts can be seen in full yet (no "
+            "activity after the cohort days, or too little data)."
+        )
     fig.update_yaxes(type="category", autorange="reversed")
     with_menu(fig, groups)
     reading = (
@@ -250,9 +261,16 @@ def retention_curves(wh: Warehouse) -> Drawn:
     )
     groups = []
     widest: tuple[float, str] | None = None
-    keys = sorted(curves, key=lambda k: (ordered_types(list(USER_TYPES)).index(k[0]), k[1]))
+    keys = sorted(curves, key=lambda k: (type_rank(k[0]), k[0], k[1]))
     for user_type, segment_type in keys:
-        segments = curves[(user_type, segment_type)]
+        # A segment none of whose weeks can be observed yet has no curve to draw.
+        segments = {
+            value: points
+            for value, points in curves[(user_type, segment_type)].items()
+            if any(p[3] is not None for p in points)
+        }
+        if not segments:
+            continue
         week4: dict[str, float] = {}
         for i, (value, points) in enumerate(sorted(segments.items())):
             fig.add_trace(
@@ -285,6 +303,11 @@ def retention_curves(wh: Warehouse) -> Drawn:
             )
             if widest is None or gap > widest[0]:
                 widest = (gap, text)
+    if not groups:
+        raise NoData(
+            "No week of marts.rpt_retention_segments can be observed yet (no activity "
+            "after the cohort days, or too little data)."
+        )
     with_menu(fig, groups)
     reading = (
         f"{len(groups)} cuts (pick one above). Widest week-4 retention gap between segments "
@@ -721,7 +744,7 @@ def aha_moments(wh: Warehouse) -> Drawn:
     )
     groups, readings = [], []
     for user_type, action, k, d, phi, low, high, users in sorted(
-        chosen, key=lambda row: ordered_types(list(USER_TYPES)).index(row[0])
+        chosen, key=lambda row: (type_rank(row[0]), row[0])
     ):
         cells = wh.query(
             """

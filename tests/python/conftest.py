@@ -207,3 +207,59 @@ def spark_build(spark_sample, tmp_path_factory) -> Path:
     result = build_on_spark(spark_sample, spark_dir)
     assert result.returncode == 0, result.stdout[-8000:] + result.stderr[-5000:]
     return spark_dir
+
+# The report in a browser (tests/python/test_report.py, test_source_subsets.py).
+# What the page says of each chart: its state, its note, its reading, and how many trace
+# groups its plot drew (SVG groups of scatter and bar traces, heat-map images).
+PAGE_STATE = """() => [...document.querySelectorAll('section.chart')].map(s => {
+    const plot = s.querySelector('.js-plotly-plot');
+    return {
+        id: s.id,
+        state: s.dataset.state,
+        note: (s.querySelector('div.absent') || {}).textContent || '',
+        reading: (s.querySelector('p.reading') || {}).textContent || '',
+        drawn: plot ? plot.querySelectorAll('svg.main-svg g.trace, svg.main-svg g.hm').length : 0,
+        width: plot ? plot.getBoundingClientRect().width : 0,
+    };
+})"""
+ALL_PLOTTED = """() => [...document.querySelectorAll('.js-plotly-plot')].every(
+    plot => plot._fullLayout && plot.querySelector('svg.main-svg'))"""
+
+
+@pytest.fixture(scope="session")
+def browser():
+    """Debian's Chromium, driven by Playwright (no browser download: its own executable)."""
+    found = subprocess.run(
+        ["bash", "scripts/chromium.sh"], cwd=PROJECT_DIR, capture_output=True, text=True
+    )
+    assert found.returncode == 0, f"scripts/chromium.sh failed:\n{found.stderr[-3000:]}"
+    executable = found.stdout.strip().splitlines()[-1]
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(executable_path=executable, args=["--no-sandbox"])
+        yield chromium
+        chromium.close()
+
+
+def open_report(browser, path: Path, screenshot: Path | None = None) -> dict:
+    """Opens the report with every request but the file itself refused; returns the
+    charts' state, the console errors and the refused requests."""
+    page = browser.new_page(viewport={"width": 1280, "height": 900})
+    errors, requests = [], []
+    page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
+    page.on("pageerror", lambda e: errors.append(str(e)))
+
+    def refuse(route):
+        requests.append(route.request.url)
+        route.abort()
+
+    page.route(lambda url: not url.startswith("file:"), refuse)
+    page.goto(path.resolve().as_uri(), wait_until="load")
+    page.wait_for_function(ALL_PLOTTED, timeout=30_000)
+    charts = {chart["id"]: chart for chart in page.evaluate(PAGE_STATE)}
+    if screenshot:
+        screenshot.parent.mkdir(parents=True, exist_ok=True)
+        page.screenshot(path=str(screenshot))
+    page.close()
+    return {"charts": charts, "errors": errors, "requests": requests}

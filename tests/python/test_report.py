@@ -3,9 +3,10 @@
 The generated sample is built, published and reported; Debian's Chromium (installed by
 scripts/chromium.sh when missing) opens the file with every request off the machine
 refused, and each chart must be drawn (its plot holds SVG traces) with no console error.
-Two series are checked against plain Python over the landing files. A build without the
-share_view source, and a published file missing some marts, still render, and name the
-charts they cannot draw. The test keeps target/report.png, the top of the sample's report.
+Three series are checked against plain Python over the landing files. A published file
+missing some marts still renders, and names the charts it cannot draw (the report of every
+subset of the sources is opened in the browser by test_source_subsets.py). The test keeps
+target/report.png, the top of the sample's report (docs/report.png is a copy of one).
 """
 
 from __future__ import annotations
@@ -13,36 +14,19 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import shutil
-import subprocess
 from collections import Counter, defaultdict
 from pathlib import Path
 
 import duckdb
 import pytest
-from conftest import PROJECT_DIR, run_dbt
+from conftest import PROJECT_DIR, open_report
 from test_adoption import python_adoption, read_csv
 
 from uptake import report, serving
 from uptake.cli import main
 from uptake.results import Warehouse
 
-SHARE_VIEW_CHARTS = {"weekday-hours", "behaviour-differences", "time-to-first-view"}
 SCREENSHOT = PROJECT_DIR / "target" / "report.png"
-# What the page says of each chart: its state, its note, its reading, and how many trace
-# groups its plot drew (SVG groups of scatter and bar traces, heat-map images).
-PAGE_STATE = """() => [...document.querySelectorAll('section.chart')].map(s => {
-    const plot = s.querySelector('.js-plotly-plot');
-    return {
-        id: s.id,
-        state: s.dataset.state,
-        note: (s.querySelector('div.absent') || {}).textContent || '',
-        reading: (s.querySelector('p.reading') || {}).textContent || '',
-        drawn: plot ? plot.querySelectorAll('svg.main-svg g.trace, svg.main-svg g.hm').length : 0,
-        width: plot ? plot.getBoundingClientRect().width : 0,
-    };
-})"""
-ALL_PLOTTED = """() => [...document.querySelectorAll('.js-plotly-plot')].every(
-    plot => plot._fullLayout && plot.querySelector('svg.main-svg'))"""
 
 
 @pytest.fixture(scope="module")
@@ -65,63 +49,6 @@ def rendered(published) -> dict[str, report.Rendered]:
         return {r.chart.key: r for r in report.render_charts(Warehouse(conn))}
 
 
-@pytest.fixture(scope="module")
-def without_share_view(tmp_path_factory) -> Path:
-    """A small build of users, logins and page events only, published and reported."""
-    from uptake.generator import generate
-
-    root = tmp_path_factory.mktemp("without_share_view")
-    generate(root / "all", seed=11, scale=0.02, fmt="csv")
-    for source in ("users", "logins", "page_events"):
-        shutil.copytree(root / "all" / source, root / "landing" / source)
-    build = root / "build.duckdb"
-    result = run_dbt(["build"], root / "landing", build)
-    assert result.returncode == 0, result.stdout[-5000:]
-    serving.publish(build, root / "published.duckdb")
-    out = root / "report.html"
-    assert main(["report", "--db", str(root / "published.duckdb"), "--out", str(out)]) == 0
-    return out
-
-
-@pytest.fixture(scope="module")
-def browser():
-    """Debian's Chromium, driven by Playwright (no browser download: its own executable)."""
-    found = subprocess.run(
-        ["bash", "scripts/chromium.sh"], cwd=PROJECT_DIR, capture_output=True, text=True
-    )
-    assert found.returncode == 0, f"scripts/chromium.sh failed:\n{found.stderr[-3000:]}"
-    executable = found.stdout.strip().splitlines()[-1]
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(executable_path=executable, args=["--no-sandbox"])
-        yield chromium
-        chromium.close()
-
-
-def open_report(browser, path: Path, screenshot: Path | None = None) -> dict:
-    """Opens the report with every request but the file itself refused; returns the
-    charts' state, the console errors and the refused requests."""
-    page = browser.new_page(viewport={"width": 1280, "height": 900})
-    errors, requests = [], []
-    page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
-    page.on("pageerror", lambda e: errors.append(str(e)))
-
-    def refuse(route):
-        requests.append(route.request.url)
-        route.abort()
-
-    page.route(lambda url: not url.startswith("file:"), refuse)
-    page.goto(path.resolve().as_uri(), wait_until="load")
-    page.wait_for_function(ALL_PLOTTED, timeout=30_000)
-    charts = {chart["id"]: chart for chart in page.evaluate(PAGE_STATE)}
-    if screenshot:
-        screenshot.parent.mkdir(parents=True, exist_ok=True)
-        page.screenshot(path=str(screenshot))
-    page.close()
-    return {"charts": charts, "errors": errors, "requests": requests}
-
-
 def test_every_chart_of_the_sample_is_drawn_offline(browser, sample_report):
     seen = open_report(browser, sample_report, screenshot=SCREENSHOT)
     assert seen["errors"] == []
@@ -140,17 +67,6 @@ def test_plotly_is_inlined_once(sample_report):
     page = sample_report.read_text(encoding="utf-8")
     assert page.count("plotly.js v") == 1
     assert "<script src" not in page and "<link" not in page
-
-
-def test_a_build_without_share_view_names_the_charts_it_cannot_draw(browser, without_share_view):
-    seen = open_report(browser, without_share_view)
-    assert seen["errors"] == [] and seen["requests"] == []
-    absent = {key for key, chart in seen["charts"].items() if chart["state"] == "absent"}
-    assert absent == SHARE_VIEW_CHARTS
-    for key in absent:
-        assert "has no rows in this build" in seen["charts"][key]["note"]
-    for key in seen["charts"].keys() - absent:
-        assert seen["charts"][key]["drawn"] > 0, key
 
 
 def test_charts_of_marts_not_built_say_so(published, tmp_path):
@@ -231,3 +147,20 @@ def test_the_exposure_names_the_marts_the_charts_read():
     declared = {ref.removeprefix("ref('").removesuffix("')") for ref in exposure["depends_on"]}
     read = {name for chart in report.CHARTS for name in chart.tables + chart.extras}
     assert declared == read
+
+
+def test_cohorts_that_nobody_can_be_seen_in_yet_are_named_not_drawn(published, tmp_path):
+    """A build of users without activity: cohorts with no observable cell draw nothing."""
+    unseen = tmp_path / "unseen.duckdb"
+    shutil.copy(published, unseen)
+    with duckdb.connect(str(unseen)) as conn:
+        for name in ("rpt_retention_cohorts", "rpt_retention_segments"):
+            conn.execute(
+                f"update marts.{name} set observable_users = 0, retained_users = 0, "
+                "retention_rate = null, is_complete = false"
+            )
+    with serving.connect_published(unseen) as conn:
+        charts = {r.chart.key: r for r in report.render_charts(Warehouse(conn))}
+    for key in ("retention-triangle", "retention-curves"):
+        assert charts[key].drawn is None
+        assert "can be seen in full yet" in charts[key].note or "observed yet" in charts[key].note

@@ -1,4 +1,4 @@
-"""Any subset of the landing sources builds green.
+"""Any subset of the landing sources builds green, and its report renders.
 
 Real users arrive with one kind of export. Each source alone and each source missing
 (eight landings, copied from one small generated sample), and all four sources cut to
@@ -6,7 +6,9 @@ their first few records (too few to fit most models), go through `dbt build
 --full-refresh`: every node succeeds (models, seeds, data tests, unit tests), every mart
 and every dbt Python model's table exists with the columns and types its YAML declares
 (the contract of a SQL mart, data_type of a Python model), and every metrics table says
-in `status` whether its models were fitted, and why not.
+in `status` whether its models were fitted, and why not. The build is published and its
+report (`uptake report`) opened in headless Chromium: it renders without a console error,
+and each chart whose sources are absent names its empty or missing mart instead.
 """
 
 from __future__ import annotations
@@ -18,7 +20,10 @@ from pathlib import Path
 
 import duckdb
 import pytest
-from conftest import run_dbt
+from conftest import open_report, run_dbt
+
+from uptake import serving
+from uptake.cli import main
 
 SOURCES = ("share_view", "users", "logins", "page_events")
 # (landing id, its folders, records kept per file: None for all)
@@ -37,6 +42,16 @@ NEEDS = {
     "ml_page_recommendation_metrics": {"page_events"},
     "ml_share_view_metrics": {"share_view"},
     "ml_view_time_metrics": {"share_view"},
+}
+# Charts of the report that cannot be drawn without these sources.
+REPORT_NEEDS = {
+    "adoption-by-cohort": {"users"},
+    "days-to-adopt": {"users", "logins"},
+    "how-soon": {"users", "logins"},
+    "adoption-factors": {"users", "logins"},
+    "weekday-hours": {"share_view"},
+    "behaviour-differences": {"share_view"},
+    "time-to-first-view": {"share_view"},
 }
 
 
@@ -110,7 +125,7 @@ def built_tables(db_path: Path, schemas: set[str]) -> dict[tuple[str, str], list
     ("name", "sources", "records"), LANDINGS, ids=[name for name, _, _ in LANDINGS]
 )
 def test_a_subset_of_sources_builds_green_with_every_declared_column(
-    name, sources, records, all_sources, tmp_path
+    name, sources, records, all_sources, tmp_path, browser
 ):
     landing = tmp_path / "landing"
     landing.mkdir()
@@ -145,3 +160,22 @@ def test_a_subset_of_sources_builds_green_with_every_declared_column(
                 assert all(s.startswith("not ") for s in statuses), (table, statuses)
     if "page_events" not in sources:
         assert "page recommendations: no page usage" in result.stdout
+
+    # The report of the build: every chart drawn, or its place saying which mart is
+    # missing or empty; none drawn whose sources are absent.
+    published = tmp_path / "published.duckdb"
+    serving.publish(db_path, published)
+    assert main(["report", "--db", str(published), "--out", str(tmp_path / "report.html")]) == 0
+    seen = open_report(browser, tmp_path / "report.html")
+    assert seen["errors"] == [] and seen["requests"] == []
+    for key, chart in seen["charts"].items():
+        assert (chart["state"], chart["drawn"] > 0) in {("drawn", True), ("absent", False)}, key
+        assert chart["state"] == "drawn" or chart["note"].strip(), f"{key}: absent, no word why"
+    cannot = {key for key, needs in REPORT_NEEDS.items() if not needs <= set(sources)}
+    drawn = {key for key, chart in seen["charts"].items() if chart["state"] == "drawn"}
+    assert not cannot & drawn, f"drawn without their sources: {cannot & drawn}"
+    if name.startswith("without-"):
+        # Three sources whole: every chart that does not need the fourth is drawn.
+        assert drawn == seen["charts"].keys() - cannot, {
+            key: seen["charts"][key]["note"] for key in seen["charts"].keys() - cannot - drawn
+        }
