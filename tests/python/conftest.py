@@ -128,13 +128,19 @@ def sample_dir(tmp_path_factory) -> Path:
     return out
 
 
+def built_db(raw_dir: Path, folder: Path) -> Path:
+    """The landing folders ``raw_dir`` built by `dbt build` into a DuckDB file (and
+    dbt's target folder) in ``folder``."""
+    db_path = folder / "uptake.duckdb"
+    result = run_dbt(["build"], raw_dir, db_path)
+    assert result.returncode == 0, result.stdout[-5000:]
+    return db_path
+
+
 @pytest.fixture(scope="session")
 def sample_db(sample_dir, tmp_path_factory) -> Path:
     """The generated sample built by `dbt build` (all models and tests)."""
-    db_path = tmp_path_factory.mktemp("sample_db") / "sample.duckdb"
-    result = run_dbt(["build"], sample_dir, db_path)
-    assert result.returncode == 0, result.stdout[-5000:]
-    return db_path
+    return built_db(sample_dir, tmp_path_factory.mktemp("sample_db"))
 
 
 def spark_env(spark_dir: Path) -> dict:

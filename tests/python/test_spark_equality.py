@@ -34,7 +34,7 @@ from pathlib import Path
 import duckdb
 import pyarrow as pa
 import pytest
-from conftest import PROJECT_DIR, run_dbt, run_tool, spark_env
+from conftest import PROJECT_DIR, built_db, run_tool, spark_env
 from test_spark import pytestmark  # noqa: F401 (the spark marks)
 
 SCHEMAS = ("marts", "ml")
@@ -159,10 +159,7 @@ def differences(name: str, duck: pa.Table, spark: pa.Table) -> list[str]:
 
 @pytest.fixture(scope="module")
 def duckdb_build(spark_sample, tmp_path_factory) -> Path:
-    db_path = tmp_path_factory.mktemp("equality_duckdb") / "uptake.duckdb"
-    result = run_dbt(["build"], spark_sample, db_path)
-    assert result.returncode == 0, result.stdout[-5000:]
-    return db_path
+    return built_db(spark_sample, tmp_path_factory.mktemp("equality_duckdb"))
 
 
 @pytest.fixture(scope="module")
