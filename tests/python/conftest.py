@@ -214,6 +214,7 @@ def spark_build(spark_sample, tmp_path_factory) -> Path:
     assert result.returncode == 0, result.stdout[-8000:] + result.stderr[-5000:]
     return spark_dir
 
+
 # The report in a browser (tests/python/test_report.py, test_source_subsets.py).
 # What the page says of each chart: its state, its note, its reading, and how many trace
 # groups its plot drew (SVG groups of scatter and bar traces, heat-map images).
