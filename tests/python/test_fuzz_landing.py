@@ -159,7 +159,7 @@ DBT_EXAMPLES = 10 if os.environ.get("HYPOTHESIS_PROFILE") == "long" else 2
 
 
 def check_build(raw_dir: Path, db: Path, files: list[Export], counts: Counter) -> None:
-    selected = ["--select", "resource_type:seed", "+rpt_landing_files"]
+    selected = ["--select", "resource_type:seed", "+rpt_landing_files", "+rpt_landing_rejections"]
     result = run_dbt(["build", *selected], raw_dir, db)
     assert result.returncode == 0, result.stdout[-5000:]
     rejected = query(

@@ -12,7 +12,7 @@ from datetime import datetime, timedelta
 import duckdb
 from conftest import FIXTURES, PROJECT_DIR, query, run_dbt
 
-SELECTED = ["--select", "resource_type:seed", "+rpt_landing_files"]
+SELECTED = ["--select", "resource_type:seed", "+rpt_landing_files", "+rpt_landing_rejections"]
 USERS_HEADER = (
     "object_id,creation_time,name,email,creation_source,last_session_creation_time,"
     "opted_in_to_mailing_list,enabled_for_marketing_drip,org_id,invited_by_user_id\n"

@@ -18,7 +18,7 @@ import pytest
 from conftest import FIXTURES, PROJECT_DIR, dbt_command, run_dbt
 
 # The landing audit mart and what it reads (the customers seed: a staging test reads it).
-SELECTED = ["build", "--select", "+rpt_landing_files", "customers"]
+SELECTED = ["build", "--select", "+rpt_landing_files", "+rpt_landing_rejections", "customers"]
 LANDING_FILES = (
     "select source_name, source_file, raw_rows from marts.rpt_landing_files order by 1, 2"
 )
