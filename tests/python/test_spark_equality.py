@@ -10,8 +10,8 @@ rows: rows sorted, text, integers, dates and timestamps equal, floating point wi
 FLOAT_TOLERANCE. Left out of the comparison, and why:
 
 - ``scored_at`` (the scored tables): the clock time of the scoring run.
-- ``artifact`` (ml.*_fit): the pickled fitted model. Its bytes depend on the Python
-  objects' history (pickle's memo), not only on the model; what the model is shows in
+- ``artifact`` (ml.*_fit): the stored fitted model (a skops file). Its bytes are not the
+  model alone (the zip's timestamps, the serialiser's object order); what it is shows in
   the metrics, calibration, explanations and scores tables, compared in full.
 
 The Spark relations are read by a Spark session of their own in a subprocess (the Derby
@@ -199,7 +199,7 @@ def test_the_comparison_sees_a_changed_value():
 def test_a_second_run_keeps_the_stored_fits_and_scores_the_same(spark_build, spark_relations):
     """Run last (it rewrites the scored tables): a second `uptake spark-models` on the
     same data is incremental; the data has not moved on, so every fit keeps its stored
-    rows (the same pickled bytes), and every other table comes out the same."""
+    rows (the same stored bytes), and every other table comes out the same."""
     rerun = run_tool(
         "uptake",
         ["spark-models", "--manifest", str(spark_build / "dbt_target" / "manifest.json")],
