@@ -766,3 +766,28 @@ def test_open_rows_query_selects_what_is_scored(spec):
     assert keys == open_by_hand()
     assert 0 < len(keys) < frame[entity].nunique()
     assert list(got.columns) == spec.columns
+
+
+def test_deciles_do_not_depend_on_row_order_or_last_bits():
+    # 30 accounts at one cut-off, probabilities tied in pairs (10 ranks to a decile of 3
+    # rows, so pairs straddle decile bounds): every order of the rows, and last bits
+    # moved the other way (as two engines' features leave them), give each account the
+    # same decile, ties split by the account id.
+    from uptake.ml import score
+
+    rng = np.random.default_rng(3)
+    probability = np.repeat(rng.uniform(size=15), 2)
+    frame = pd.DataFrame({"user_id": np.arange(30), "cutoff_days": 7, "probability": probability})
+    up, down = frame.copy(), frame.copy()
+    up.loc[1::2, "probability"] = np.nextafter(probability[1::2], 1.0)
+    down.loc[0::2, "probability"] = np.nextafter(probability[0::2], 1.0)
+
+    def deciles(part):
+        scored = score._deciles_and_band(part.reset_index(drop=True), {}, ml.ADOPTION)
+        return scored.set_index("user_id")["decile"].sort_index()
+
+    expected = deciles(frame)
+    for part in (frame.iloc[::-1], frame.sample(frac=1, random_state=5), up, down):
+        assert deciles(part).equals(expected)
+    # Within a tied pair the smaller id ranks first.
+    assert (expected.to_numpy()[0::2] <= expected.to_numpy()[1::2]).all()

@@ -116,8 +116,17 @@ def _deciles_and_band(result: pd.DataFrame, models: dict, spec: Spec) -> pd.Data
     """Deciles and the on-the-fence flag within each model: the cut-off models differ in
     base rate."""
     group = result[spec.group] if spec.group else pd.Series(0, index=result.index)
-    by_model = result["probability"].groupby(group)
-    ranks, sizes = by_model.rank(method="first"), by_model.transform("size")
+    sizes = result["probability"].groupby(group).transform("size")
+    # Ranked by probability, ties broken by the entity key, so that a decile never depends
+    # on the order the rows arrived in. Rounded to 1e-12 first: the same features computed
+    # by two engines (DuckDB, Spark) can differ in their last bits, and so can the
+    # probabilities of two entities otherwise tied.
+    entity = [k for k in spec.key if k != spec.group]
+    order = result[entity].assign(
+        _model=group.to_numpy(), _probability=result["probability"].round(12).to_numpy()
+    )
+    order = order.sort_values(["_model", "_probability", *entity], kind="mergesort")
+    ranks = (order.groupby("_model", sort=False).cumcount() + 1).reindex(result.index)
     result["decile"] = np.ceil(ranks / sizes * 10).astype(int).clip(1, 10)
 
     def band(bound: str):  # (a fit stored before the band existed flags no one)
