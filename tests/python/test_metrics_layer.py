@@ -236,7 +236,8 @@ def test_sharing_by_customer_matches_the_shares_and_views(published):
     shares = marts(
         published,
         """
-        select customer_code, client_id, is_viewed, minutes_to_first_view, is_exact_duplicate
+        select customer_code, relationship_manager_id, is_viewed, minutes_to_first_view,
+            is_exact_duplicate
         from marts.fct_shares
         """,
     )
@@ -247,7 +248,8 @@ def test_sharing_by_customer_matches_the_shares_and_views(published):
     expected = pd.DataFrame(
         {
             "shares": by_customer.size(),
-            "sharing_users": by_customer["client_id"].nunique(),
+            # The senders: relationship managers, not the clients who received shares.
+            "sharing_users": by_customer["relationship_manager_id"].nunique(),
             "view_through_rate": by_customer["is_viewed"].mean(),
             "median_minutes_to_first_view": once.groupby("customer_code")[
                 "minutes_to_first_view"
