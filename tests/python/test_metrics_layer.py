@@ -275,6 +275,38 @@ def test_sharing_by_customer_is_the_engagement_mart(published):
         assert (got[column] - expected[column]).abs().max() < 1e-9, column
 
 
+def test_sharing_by_customer_and_activity_month_is_the_monthly_engagement_mart(published):
+    # rpt_customer_monthly_engagement counts a share in the month of its last activity:
+    # the metrics layer gives the same cut by share__activity_month.
+    metrics = ["shares", "exact_duplicate_shares", "sharing_users", "share_recipients"]
+    metrics += ["shares_per_sharing_user", "view_through_rate"]
+    got = mf_query(
+        published, "monthly", "--metrics", ",".join(metrics),
+        "--group-by", "customer__customer_code,share__activity_month",
+    )  # fmt: skip
+    got["month"] = pd.to_datetime(got["share__activity_month"]).dt.normalize()
+    got = got.set_index(["customer__customer_code", "month"]).sort_index()
+
+    mart = marts(
+        published,
+        f"""
+        select customer_code, activity_month,
+            {", ".join(ENGAGEMENT.get(metric, metric) for metric in metrics)}
+        from marts.rpt_customer_monthly_engagement
+        where shares + exact_duplicate_shares > 0
+        """,
+    )
+    mart["month"] = pd.to_datetime(mart["activity_month"]).dt.normalize()
+    expected = mart.set_index(["customer_code", "month"]).sort_index()
+    expected = expected.rename(columns={column: m for m, column in ENGAGEMENT.items()})
+    assert list(got.index) == list(expected.index)
+    assert len(got) >= 6 * 12
+    expected.index = got.index
+    for column in metrics:
+        assert got[column].isna().equals(expected[column].isna()), column
+        assert (got[column] - expected[column]).abs().max() < 1e-9, column
+
+
 def test_sharing_users_across_customers_are_rms_of_a_customer(published):
     got = mf_by_month(
         published, "senders", "shares,sharing_users,share_recipients,shares_per_sharing_user"
