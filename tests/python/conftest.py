@@ -106,6 +106,44 @@ def query(db_path: Path, sql: str) -> list[tuple]:
         return conn.execute(sql).fetchall()
 
 
+def reuse_rm_ids_across_customers(db_path: Path) -> int:
+    """An RM ID is unique only within its customer's export: two real exports may use the
+    same RM ID for two people. The generator draws RM IDs apart, so here, in a published
+    file (``db_path``, written in place), the RMs of the second customer with shares
+    take the IDs of the first customer's RMs, rank by rank, in fct_shares and fct_views.
+    Nothing changes within a customer; a count of RMs across customers that leaves out
+    the customer key counts fewer. Returns how many RM IDs now stand in two customers."""
+
+    def rms(conn, code: str) -> list[str]:
+        rows = conn.execute(
+            "select distinct relationship_manager_id from marts.fct_shares"
+            " where customer_code = ? and relationship_manager_id is not null order by 1",
+            [code],
+        ).fetchall()
+        return [row[0] for row in rows]
+
+    with duckdb.connect(str(db_path)) as conn:
+        first, second = [
+            row[0]
+            for row in conn.execute(
+                "select distinct customer_code from marts.fct_shares order by 1 limit 2"
+            ).fetchall()
+        ]
+        before = len(rms(conn, second))
+        pairs = list(zip(rms(conn, second), rms(conn, first), strict=False))
+        conn.execute("create temp table rm_ids (old_id varchar, new_id varchar)")
+        conn.executemany("insert into rm_ids values (?, ?)", pairs)
+        for table in ("fct_shares", "fct_views"):
+            conn.execute(
+                f"update marts.{table} set relationship_manager_id = rm_ids.new_id"
+                " from rm_ids where customer_code = ?"
+                " and relationship_manager_id = rm_ids.old_id",
+                [second],
+            )
+        assert len(rms(conn, second)) == before
+        return len(set(rms(conn, first)) & set(rms(conn, second)))
+
+
 @pytest.fixture(scope="session")
 def fixtures_db(tmp_path_factory) -> Path:
     """The landing fixtures built by `dbt build` into a fresh DuckDB file."""

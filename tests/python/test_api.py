@@ -27,6 +27,7 @@ from pathlib import Path
 import duckdb
 import pytest
 import yaml
+from conftest import reuse_rm_ids_across_customers
 
 from uptake import serving
 from uptake.api.serve import free_port, local_server
@@ -50,6 +51,9 @@ def call(base: str, path: str) -> tuple[int, object]:
 def published(sample_db, tmp_path_factory) -> Path:
     out = tmp_path_factory.mktemp("api") / "published.duckdb"
     serving.publish(sample_db, out)
+    # Two customers' exports use the same RM IDs, as real ones may: the API must key an
+    # RM by its customer.
+    assert reuse_rm_ids_across_customers(out) >= 2
     return out
 
 
@@ -363,16 +367,34 @@ def expected_series(published: Path, name: str, grain: str, dimension: str | Non
             )
             for key, rs in groups.items()
         }
-    if name in {"shares", "shares_per_sharing_user", "view_through_rate"}:
+    if name in {
+        "shares",
+        "sharing_users",
+        "share_recipients",
+        "shares_per_sharing_user",
+        "view_through_rate",
+    }:
         group("fct_shares", "shared_date", share_dims, lambda r: not r["is_exact_duplicate"])
+
+        def senders(rs):  # an RM ID is unique only within its customer's export
+            return {
+                (r["customer_code"], r["relationship_manager_id"])
+                for r in rs
+                if r["relationship_manager_id"] is not None
+            }
+
         if name == "shares":
             return {key: len(rs) for key, rs in groups.items()}
         if name == "view_through_rate":
             return {key: sum(r["is_viewed"] for r in rs) / len(rs) for key, rs in groups.items()}
-        return {
-            key: _ratio(len(rs), len({r["relationship_manager_id"] for r in rs}))
-            for key, rs in groups.items()
-        }
+        if name == "sharing_users":
+            return {key: len(senders(rs)) for key, rs in groups.items()}
+        if name == "share_recipients":
+            return {
+                key: len({(r["customer_code"], r["client_id"]) for r in rs if r["client_id"]})
+                for key, rs in groups.items()
+            }
+        return {key: _ratio(len(rs), len(senders(rs))) for key, rs in groups.items()}
     if name == "median_minutes_to_first_view":
         group(
             "fct_shares",
@@ -404,6 +426,8 @@ def test_every_metric_series_matches_plain_python(api, published):
         "adoption_rate",
         "median_days_to_adopt",
         "retention_rate",
+        "sharing_users",
+        "share_recipients",
         "shares_per_sharing_user",
         "view_through_rate",
         "median_minutes_to_first_view",
@@ -428,6 +452,35 @@ def test_every_metric_series_matches_plain_python(api, published):
                 assert expected, f"{query}: an empty series checks nothing"
                 checked += 1
     assert checked >= 40
+
+
+def test_share_series_add_up_to_the_engagement_mart(api, published):
+    """Shares, views and the view-through rate mean the same in the API as in the mart a
+    BI tool reads (exact duplicates left out): each customer's monthly series add up to
+    its row of rpt_customer_engagement."""
+
+    def by_month_and_customer(name: str) -> dict:
+        _, points = walk(api, f"/metrics/{name}?grain=month&dimension=customer&limit=1000")
+        return {(p["period_start"], p["dimension_value"]): p["value"] for p in points}
+
+    shares, views = by_month_and_customer("shares"), by_month_and_customer("views")
+    rates = by_month_and_customer("view_through_rate")
+    totals = defaultdict(lambda: defaultdict(float))
+    for (_, code), value in shares.items():
+        totals[code]["shares"] += value
+    for (_, code), value in views.items():
+        totals[code]["views"] += value
+    for key, rate in rates.items():
+        totals[key[1]]["viewed_shares"] += rate * shares[key]
+    mart = {row["customer_code"]: row for row in rows(published, "rpt_customer_engagement")}
+    assert totals.keys() == mart.keys() and len(mart) >= 3
+    for code, row in mart.items():
+        assert totals[code]["shares"] == row["shares"], code
+        assert totals[code]["views"] == row["views"], code
+        assert same_number(totals[code]["viewed_shares"], row["viewed_shares"]), code
+        assert same_number(
+            totals[code]["viewed_shares"] / totals[code]["shares"], row["share_view_through_rate"]
+        ), code
 
 
 def test_metric_series_filters_pages_and_rejects_bad_parameters(api, published):

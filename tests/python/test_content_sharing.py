@@ -10,7 +10,7 @@ import json
 from collections import defaultdict
 
 import pytest
-from conftest import query
+from conftest import assert_same_rows, query
 
 COLUMNS = [
     "activity_type",
@@ -68,63 +68,109 @@ def month_of(text: str) -> dt.date:
     return day.replace(day=1)
 
 
+def _figures(shares: list[dict], duplicate_shares: int, views: list[dict], duplicate_views: int):
+    """The engagement figures of one group of records (exact duplicates already apart)."""
+    return {
+        # Senders: the RMs (the group is within one customer, whose export keys its RMs).
+        "sharing_users": len({r["rm_id"] for r in shares if r["rm_id"]}),
+        "share_recipients": len({r["user_id"] for r in shares if r["user_id"]}),
+        "shares": len(shares),
+        "exact_duplicate_shares": duplicate_shares,
+        "viewed_shares": sum(r["viewed"] == "1" for r in shares),
+        "views": len(views),
+        "exact_duplicate_views": duplicate_views,
+        "viewing_clients": len({r["user_id"] for r in views if r["user_id"]}),
+    }
+
+
 def hand_counts(sample_dir):
-    """Per customer and per (customer, month of last activity): the business figures."""
-    totals, monthly = {}, defaultdict(lambda: defaultdict(set))
+    """Per customer and per (customer, month of last activity): the business figures,
+    each exported record once (a record identical to an earlier one of the same export
+    is an exact duplicate, counted apart; a re-send differs at least in its time), and
+    the raw SHARE and VIEW rows per customer."""
+    totals, monthly, raw = {}, {}, {}
     for path in sorted((sample_dir / "share_view").glob("*.csv")):
         code = path.stem
+        seen = set()
+        cells = defaultdict(lambda: {"SHARE": [], "VIEW": [], "dup SHARE": 0, "dup VIEW": 0})
         rows = export_rows(path)
-        shares = [r for r in rows if r["activity_type"] == "SHARE"]
-        views = [r for r in rows if r["activity_type"] == "VIEW"]
-        seen, duplicates = set(), 0
-        for r in shares:
+        for r in rows:
             key = tuple(r.values())
-            duplicates += key in seen
+            kind = r["activity_type"]
+            for cell in ("all", month_of(r["last_activity_date"])):
+                if key in seen:
+                    cells[cell][f"dup {kind}"] += 1
+                else:
+                    cells[cell][kind].append(r)
             seen.add(key)
-        totals[code] = {
-            "sharing_users": len({r["user_id"] for r in shares}),
-            "shares": len(shares),
-            "exact_duplicate_shares": duplicates,
-            "viewed_shares": sum(r["viewed"] == "1" for r in shares),
-            "views": len(views),
-            "viewing_clients": len({r["user_id"] for r in views}),
+        figures = {
+            cell: _figures(c["SHARE"], c["dup SHARE"], c["VIEW"], c["dup VIEW"])
+            for cell, c in cells.items()
         }
-        for r in shares:
-            cell = monthly[(code, month_of(r["last_activity_date"]))]
-            cell["clients"].add(r["user_id"])
-            cell["shares"].add(id(r))
-    monthly_counts = {
-        key: {"sharing_users": len(cell["clients"]), "shares": len(cell["shares"])}
-        for key, cell in monthly.items()
+        totals[code] = figures.pop("all")
+        monthly.update({(code, month): values for month, values in figures.items()})
+        raw[code] = {
+            kind: sum(r["activity_type"] == kind for r in rows) for kind in ("SHARE", "VIEW")
+        }
+    return totals, monthly, raw
+
+
+FIGURES = list(_figures([], 0, [], 0))
+RATIOS = ["shares_per_sharing_user", "share_view_through_rate", "views_per_share"]
+
+
+def check_ratios(values: dict, ratios: dict) -> None:
+    """The mart's ratios are those of its own counts (null when the divisor is 0)."""
+    expected = {
+        "shares_per_sharing_user": (values["shares"], values["sharing_users"]),
+        "share_view_through_rate": (values["viewed_shares"], values["shares"]),
+        "views_per_share": (values["views"], values["shares"]),
     }
-    return totals, monthly_counts
+    for name, (numerator, denominator) in expected.items():
+        if denominator:
+            assert ratios[name] == pytest.approx(numerator / denominator), name
+        else:
+            assert ratios[name] is None, name
+
+
+def engagement_rows(sample_db, table: str, key: str) -> dict:
+    rows = query(sample_db, f"select {key}, {', '.join(FIGURES + RATIOS)} from marts.{table}")
+    width = len(key.split(","))
+    return {
+        (row[0] if width == 1 else row[:width]): (
+            dict(zip(FIGURES, row[width : width + len(FIGURES)], strict=True)),
+            dict(zip(RATIOS, row[width + len(FIGURES) :], strict=True)),
+        )
+        for row in rows
+    }
 
 
 def test_customer_engagement_reconciles_with_the_raw_exports(sample_dir, sample_db):
-    expected, _ = hand_counts(sample_dir)
-    names = list(next(iter(expected.values())))
-    rows = query(
-        sample_db,
-        f"select customer_code, {', '.join(names)}, shares_per_sharing_user "
-        "from marts.rpt_customer_engagement",
-    )
-    actual = {row[0]: dict(zip(names, row[1:-1], strict=True)) for row in rows}
-    assert actual == expected
-    for row in rows:
-        values = dict(zip(names, row[1:-1], strict=True))
-        assert row[-1] == pytest.approx(values["shares"] / values["sharing_users"])
+    expected, _, raw = hand_counts(sample_dir)
+    marts = engagement_rows(sample_db, "rpt_customer_engagement", "customer_code")
+    assert_same_rows({code: counts for code, (counts, _) in marts.items()}, expected)
+    for code, (counts, ratios) in marts.items():
+        check_ratios(counts, ratios)
+        # Each exported row is a share or an exact duplicate of one: the raw count by hand.
+        assert counts["shares"] + counts["exact_duplicate_shares"] == raw[code]["SHARE"]
+        assert counts["views"] + counts["exact_duplicate_views"] == raw[code]["VIEW"]
+    # The sample has what tells the definitions apart: duplicates of both kinds, and
+    # fewer RMs who send than clients who receive.
+    assert sum(c["exact_duplicate_shares"] for c in expected.values()) > 0
+    assert sum(c["exact_duplicate_views"] for c in expected.values()) > 0
+    assert all(c["sharing_users"] < c["share_recipients"] for c in expected.values())
 
 
-def test_monthly_sharing_users_and_shares_reconcile(sample_dir, sample_db):
-    _, expected = hand_counts(sample_dir)
-    rows = query(
-        sample_db,
-        "select customer_code, activity_month, sharing_users, shares "
-        "from marts.rpt_customer_monthly_engagement where shares > 0",
+def test_monthly_engagement_reconciles_with_the_raw_exports(sample_dir, sample_db):
+    _, expected, _ = hand_counts(sample_dir)
+    marts = engagement_rows(
+        sample_db, "rpt_customer_monthly_engagement", "customer_code, activity_month"
     )
-    actual = {(code, month): {"sharing_users": u, "shares": s} for code, month, u, s in rows}
-    assert actual == expected
-    assert len(actual) >= 6 * 12
+    assert_same_rows({key: counts for key, (counts, _) in marts.items()}, expected)
+    for counts, ratios in marts.values():
+        check_ratios(counts, ratios)
+    assert sum(c["shares"] > 0 for c in expected.values()) >= 6 * 12
+    assert sum(c["exact_duplicate_shares"] > 0 for c in expected.values()) > 0
 
 
 def test_planted_weekday_peak_is_recovered_with_evidence(sample_dir, sample_db):

@@ -20,7 +20,7 @@ from pathlib import Path
 import duckdb
 import pandas as pd
 import pytest
-from conftest import PROJECT_DIR
+from conftest import PROJECT_DIR, reuse_rm_ids_across_customers
 
 from uptake import serving
 
@@ -33,6 +33,9 @@ def published(sample_db, tmp_path_factory) -> dict:
     root = tmp_path_factory.mktemp("metrics_layer")
     out = root / "published.duckdb"
     serving.publish(sample_db, out)
+    # Two customers' exports use the same RM IDs, as real ones may: a sharing user is an
+    # RM of a customer.
+    assert reuse_rm_ids_across_customers(out) >= 2
     project = root / "project"
     (project / "target").mkdir(parents=True)
     (project / "dbt_project.yml").symlink_to(PROJECT_DIR / "dbt_project.yml")
@@ -66,6 +69,14 @@ def mf_query(published: dict, name: str, *args: str) -> pd.DataFrame:
     )
     assert result.returncode == 0 and out.is_file(), result.stdout[-3000:] + result.stderr[-3000:]
     return pd.read_csv(out)
+
+
+def mf_by_month(published: dict, name: str, metrics: str) -> pd.DataFrame:
+    """`mf query` of the metrics (comma-separated) by month of their own day, indexed by
+    the month's first day."""
+    result = mf_query(published, name, "--metrics", metrics, "--group-by", "metric_time__month")
+    result["month"] = pd.to_datetime(result["metric_time__month"]).dt.normalize()
+    return result.set_index("month").sort_index()
 
 
 def marts(published: dict, sql: str) -> pd.DataFrame:
@@ -143,13 +154,9 @@ def test_active_users_match_the_user_days(published):
 
 
 def test_adoption_by_signup_month_matches_the_accounts(published):
-    result = mf_query(
-        published, "adoption", "--metrics",
-        "signups,adoption_rate,median_days_to_adopt,mean_days_to_adopt",
-        "--group-by", "metric_time__month",
-    )  # fmt: skip
-    result["month"] = pd.to_datetime(result["metric_time__month"]).dt.normalize()
-    got = result.set_index("month").sort_index()
+    got = mf_by_month(
+        published, "adoption", "signups,adoption_rate,median_days_to_adopt,mean_days_to_adopt"
+    )
 
     accounts = marts(
         published,
@@ -223,7 +230,21 @@ def holding_the_write_lock(path: Path) -> subprocess.Popen:
     return holder
 
 
-def test_sharing_by_customer_matches_the_shares_and_views(published):
+# The saved query's metrics and the rpt_customer_engagement columns of the same figures.
+ENGAGEMENT = {
+    "shares": "shares",
+    "exact_duplicate_shares": "exact_duplicate_shares",
+    "sharing_users": "sharing_users",
+    "share_recipients": "share_recipients",
+    "shares_per_sharing_user": "shares_per_sharing_user",
+    "view_through_rate": "share_view_through_rate",
+    "views": "views",
+    "exact_duplicate_views": "exact_duplicate_views",
+    "viewing_clients": "viewing_clients",
+}
+
+
+def test_sharing_by_customer_is_the_engagement_mart(published):
     # The published target reads the published copy alone: a build holding the build
     # file's write lock does not stop a query.
     holder = holding_the_write_lock(published["build"])
@@ -233,39 +254,90 @@ def test_sharing_by_customer_matches_the_shares_and_views(published):
         holder.communicate("", timeout=60)
     got = got.set_index("customer__customer_code").sort_index()
 
+    # What a BI tool reads for the same cut: one row per customer.
+    mart = marts(
+        published,
+        f"""
+        select engagement.customer_code, engagement.industry,
+            {", ".join(f"engagement.{column}" for column in ENGAGEMENT.values())},
+            latency.median_minutes_to_first_view
+        from marts.rpt_customer_engagement as engagement
+        left join marts.rpt_share_latency_by_customer as latency
+            on engagement.customer_code = latency.customer_code
+        """,
+    ).set_index("customer_code")
+    expected = mart.rename(columns={column: m for m, column in ENGAGEMENT.items()}).sort_index()
+    assert list(got.index) == list(expected.index)
+    assert len(got) >= 3
+    assert got["customer__industry"].tolist() == expected["industry"].tolist()
+    for column in [*ENGAGEMENT, "median_minutes_to_first_view"]:
+        assert got[column].isna().equals(expected[column].isna()), column
+        assert (got[column] - expected[column]).abs().max() < 1e-9, column
+
+
+def test_sharing_by_customer_and_activity_month_is_the_monthly_engagement_mart(published):
+    # rpt_customer_monthly_engagement counts a share in the month of its last activity:
+    # the metrics layer gives the same cut by share__activity_month.
+    metrics = ["shares", "exact_duplicate_shares", "sharing_users", "share_recipients"]
+    metrics += ["shares_per_sharing_user", "view_through_rate"]
+    got = mf_query(
+        published, "monthly", "--metrics", ",".join(metrics),
+        "--group-by", "customer__customer_code,share__activity_month",
+    )  # fmt: skip
+    got["month"] = pd.to_datetime(got["share__activity_month"]).dt.normalize()
+    got = got.set_index(["customer__customer_code", "month"]).sort_index()
+
+    mart = marts(
+        published,
+        f"""
+        select customer_code, activity_month,
+            {", ".join(ENGAGEMENT.get(metric, metric) for metric in metrics)}
+        from marts.rpt_customer_monthly_engagement
+        where shares + exact_duplicate_shares > 0
+        """,
+    )
+    mart["month"] = pd.to_datetime(mart["activity_month"]).dt.normalize()
+    expected = mart.set_index(["customer_code", "month"]).sort_index()
+    expected = expected.rename(columns={column: m for m, column in ENGAGEMENT.items()})
+    assert list(got.index) == list(expected.index)
+    assert len(got) >= 6 * 12
+    expected.index = got.index
+    for column in metrics:
+        assert got[column].isna().equals(expected[column].isna()), column
+        assert (got[column] - expected[column]).abs().max() < 1e-9, column
+
+
+def test_sharing_users_across_customers_are_rms_of_a_customer(published):
+    got = mf_by_month(
+        published, "senders", "shares,sharing_users,share_recipients,shares_per_sharing_user"
+    )
+
     shares = marts(
         published,
         """
-        select customer_code, client_id, is_viewed, minutes_to_first_view, is_exact_duplicate
+        select customer_code, relationship_manager_id, client_id, shared_date
         from marts.fct_shares
+        where not is_exact_duplicate and shared_date is not null
         """,
     )
-    views = marts(published, "select customer_code, client_id from marts.fct_views")
-    customers = marts(published, "select customer_code, industry from marts.dim_customers")
-    by_customer = shares.groupby("customer_code")
-    once = shares[~shares["is_exact_duplicate"]]
+    shares["month"] = pd.to_datetime(shares["shared_date"]).dt.to_period("M").dt.start_time
+    # An RM ID is unique only within its customer's export, a client's too.
+    shares["sender"] = shares["customer_code"] + ":" + shares["relationship_manager_id"]
+    shares["recipient"] = shares["customer_code"] + ":" + shares["client_id"]
+    by_month = shares.groupby("month")
     expected = pd.DataFrame(
         {
-            "shares": by_customer.size(),
-            "sharing_users": by_customer["client_id"].nunique(),
-            "view_through_rate": by_customer["is_viewed"].mean(),
-            "median_minutes_to_first_view": once.groupby("customer_code")[
-                "minutes_to_first_view"
-            ].median(),
-            "views": views.groupby("customer_code").size(),
-            "viewing_clients": views.groupby("customer_code")["client_id"].nunique(),
+            "shares": by_month.size(),
+            "sharing_users": by_month["sender"].nunique(),
+            "share_recipients": by_month["recipient"].nunique(),
         }
     )
     expected["shares_per_sharing_user"] = expected["shares"] / expected["sharing_users"]
-    expected = expected.sort_index()
     assert list(got.index) == list(expected.index)
-    assert len(got) >= 3
-    assert got["customer__industry"].tolist() == [
-        customers.set_index("customer_code").industry[code] for code in got.index
-    ]
     for column in expected:
-        assert got[column].isna().equals(expected[column].isna()), column
         assert (got[column] - expected[column]).abs().max() < 1e-9, column
+    # The same RM IDs in two customers' shares of a month: the customer key counts.
+    assert (by_month["relationship_manager_id"].nunique() < expected["sharing_users"]).any()
 
 
 # Runs every saved query of the semantic manifest in one MetricFlow process (the engine

@@ -1,9 +1,9 @@
 {#
     One row per share_view customer and month: the engagement figures of
-    rpt_customer_engagement (exact duplicates included and counted apart, as there) for
-    the records whose last activity falls in that month (activity_month: first day of
-    the month of a share's Last Activity Date; a view's last activity is the view
-    itself).
+    rpt_customer_engagement (each exported record once, exact duplicates counted apart;
+    sharing users are the RMs who sent shares) for the records whose last activity falls
+    in that month (activity_month: first day of the month of a share's Last Activity
+    Date; a view's last activity is the view itself).
 #}
 
 with
@@ -16,6 +16,7 @@ activities as (
         cast({{ dbt.date_trunc('month', 'last_activity_local_date') }} as date)
             as activity_month,
         activity_type,
+        relationship_manager_id,
         client_id,
         is_viewed,
         is_exact_duplicate,
@@ -23,50 +24,6 @@ activities as (
     from {{ ref('int_share_view_activities_enriched') }}
 ),
 
-counted as (
-    select
-        customer_code,
-        customer_name,
-        industry,
-        activity_month,
-        count(distinct case when activity_type = 'SHARE' then client_id end)
-            as sharing_users,
-        count(case when activity_type = 'SHARE' then 1 end) as shares,
-        count(case when activity_type = 'SHARE' and is_exact_duplicate then 1 end)
-            as exact_duplicate_shares,
-        count(case when activity_type = 'SHARE' and is_viewed then 1 end) as viewed_shares,
-        count(case when activity_type = 'VIEW' then 1 end) as views,
-        count(case when activity_type = 'VIEW' and is_exact_duplicate then 1 end)
-            as exact_duplicate_views,
-        count(distinct case when activity_type = 'VIEW' then client_id end)
-            as viewing_clients,
-        coalesce(sum(case when activity_type = 'VIEW' then time_spent_seconds end), 0)
-        / 60.0 as total_minutes_viewed,
-        {{ percentile("case when activity_type = 'VIEW' then time_spent_seconds end", 0.5) }}
-        / 60.0 as median_minutes_viewed
-    from activities
-    group by 1, 2, 3, 4
-),
-
-final as (
-    select
-        customer_code,
-        customer_name,
-        industry,
-        activity_month,
-        sharing_users,
-        shares,
-        cast(shares as double) / nullif(sharing_users, 0) as shares_per_sharing_user,
-        exact_duplicate_shares,
-        viewed_shares,
-        cast(viewed_shares as double) / nullif(shares, 0) as share_view_through_rate,
-        views,
-        exact_duplicate_views,
-        cast(views as double) / nullif(shares, 0) as views_per_share,
-        viewing_clients,
-        total_minutes_viewed,
-        median_minutes_viewed
-    from counted
-)
+{{ engagement_figures(['customer_code', 'customer_name', 'industry', 'activity_month']) }}
 
 select * from final

@@ -78,6 +78,10 @@ _share_metric = functools.partial(
     },
 )
 
+# A sharing user is a relationship manager who sent a share, keyed by customer: an RM ID
+# is unique only within its customer's export (null when the export gives none).
+_SENDER = "customer_code || ':' || relationship_manager_id"
+
 CATALOGUE: dict[str, Metric] = {
     metric.name: metric
     for metric in [
@@ -168,13 +172,36 @@ CATALOGUE: dict[str, Metric] = {
             where="not is_exact_duplicate",
         ),
         _share_metric(
+            name="sharing_users",
+            description=(
+                "Relationship managers who sent at least one share in the period: distinct"
+                " (customer, RM ID), an RM ID being unique only within its customer's export"
+                " (fct_shares, exact duplicates left out), as"
+                " rpt_customer_engagement.sharing_users."
+            ),
+            unit="users",
+            value=f"count(distinct {_SENDER})",
+            where="not is_exact_duplicate",
+        ),
+        _share_metric(
+            name="share_recipients",
+            description=(
+                "Clients who received at least one share in the period: distinct (customer,"
+                " client) (fct_shares, exact duplicates left out), as"
+                " rpt_customer_engagement.share_recipients."
+            ),
+            unit="users",
+            value="count(distinct customer_code || ':' || client_id)",
+            where="not is_exact_duplicate",
+        ),
+        _share_metric(
             name="shares_per_sharing_user",
             description=(
-                "Shares sent in the period per relationship manager who sent one (fct_shares,"
-                " exact duplicates left out)."
+                "Shares sent in the period per sharing user: per relationship manager who"
+                " sent one (fct_shares, exact duplicates left out)."
             ),
             unit="shares per user",
-            value="count(*) * 1.0 / nullif(count(distinct relationship_manager_id), 0)",
+            value=f"count(*) * 1.0 / nullif(count(distinct {_SENDER}), 0)",
             where="not is_exact_duplicate",
         ),
         _share_metric(
