@@ -84,7 +84,8 @@ def _figures(shares: list[dict], duplicate_shares: int, views: list[dict], dupli
 
 
 def hand_counts(sample_dir):
-    """Per customer and per (customer, month of last activity): the business figures,
+    """Per customer and per (customer, month: a share's send month, a view's own): the
+    business figures,
     each exported record once (a record identical to an earlier one of the same export
     is an exact duplicate, counted apart; a re-send differs at least in its time), and
     the raw SHARE and VIEW rows per customer."""
@@ -97,7 +98,9 @@ def hand_counts(sample_dir):
         for r in rows:
             key = tuple(r.values())
             kind = r["activity_type"]
-            for cell in ("all", month_of(r["last_activity_date"])):
+            # A share's month is the one it was sent in, a view's the one it happened in.
+            sent = r["shared_date"] if kind == "SHARE" else ""
+            for cell in ("all", month_of(sent or r["last_activity_date"])):
                 if key in seen:
                     cells[cell][f"dup {kind}"] += 1
                 else:

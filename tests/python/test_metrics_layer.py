@@ -275,16 +275,16 @@ def test_sharing_by_customer_is_the_engagement_mart(published):
         assert (got[column] - expected[column]).abs().max() < 1e-9, column
 
 
-def test_sharing_by_customer_and_activity_month_is_the_monthly_engagement_mart(published):
-    # rpt_customer_monthly_engagement counts a share in the month of its last activity:
-    # the metrics layer gives the same cut by share__activity_month.
+def test_sharing_by_customer_and_month_is_the_monthly_engagement_mart(published):
+    # rpt_customer_monthly_engagement counts a share in the month it was sent, as the
+    # metrics layer dates it (metric_time is the share day).
     metrics = ["shares", "exact_duplicate_shares", "sharing_users", "share_recipients"]
     metrics += ["shares_per_sharing_user", "view_through_rate"]
     got = mf_query(
         published, "monthly", "--metrics", ",".join(metrics),
-        "--group-by", "customer__customer_code,share__activity_month",
+        "--group-by", "customer__customer_code,metric_time__month",
     )  # fmt: skip
-    got["month"] = pd.to_datetime(got["share__activity_month"]).dt.normalize()
+    got["month"] = pd.to_datetime(got["metric_time__month"]).dt.normalize()
     got = got.set_index(["customer__customer_code", "month"]).sort_index()
 
     mart = marts(
