@@ -13,13 +13,14 @@ from __future__ import annotations
 import argparse
 import html
 import math
-from collections import defaultdict
+from collections import Counter, defaultdict
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+from uptake.landing import SPECS
 from uptake.results import Warehouse, count, rate
 
 DEFAULT_OUT = "target/report.html"
@@ -1011,16 +1012,20 @@ def data_quality(wh: Warehouse) -> Drawn:
     import plotly.graph_objects as go
     from plotly.subplots import make_subplots
 
-    files = wh.query(
+    listed = wh.query(
         """
         select source_name, source_file, raw_rows, staged_rows, rejected_rows,
-            exact_duplicate_rows
+            exact_duplicate_rows, is_landed, not_landed_reason
         from marts.rpt_landing_files
         order by 1, 2
         """
     )
-    if not files:
+    if not listed:
         raise no_rows("rpt_landing_files")
+    files = [f for f in listed if f[6]]
+    not_landed = Counter(f[7] for f in listed if not f[6])
+    # A landing folder with no file is no row at all: named from the landing contract.
+    empty_folders = sorted(set(SPECS) - {f[1].split("/")[0] for f in files})
     has_reasons = wh.has("rpt_landing_rejections")
     reasons: dict[str, dict[str, int]] = defaultdict(dict)
     if has_reasons:
@@ -1109,6 +1114,12 @@ def data_quality(wh: Warehouse) -> Drawn:
             if len(totals) > 1
             else f", all for {worst!r}"
         )
+    if not_landed:
+        left_out = sum(not_landed.values())
+        reasons_left = ", ".join(f"{count(n)} {why}" for why, n in sorted(not_landed.items()))
+        reading += f"; {count(left_out)} file{'s' * (left_out != 1)} not landed ({reasons_left})"
+    if empty_folders:
+        reading += "; no file landed in " + ", ".join(f"{name}/" for name in empty_folders)
     return Drawn(fig, reading + ".")
 
 

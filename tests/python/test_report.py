@@ -86,6 +86,30 @@ def test_charts_of_marts_not_built_say_so(published, tmp_path):
     assert page.count('data-state="drawn"') == len(report.CHARTS) - 3
 
 
+def test_data_quality_names_files_not_landed_and_folders_without_a_file(published, tmp_path):
+    """A landing without page_events and with a lock file beside the logins: the reading
+    counts only the landed files and says what was left out."""
+    partial = tmp_path / "partial.duckdb"
+    shutil.copy(published, partial)
+    with duckdb.connect(str(partial)) as conn:
+        landed = conn.execute(
+            "select count(*) from marts.rpt_landing_files"
+            " where is_landed and source_file not like 'page_events/%'"
+        ).fetchone()[0]
+        conn.execute("delete from marts.rpt_landing_files where source_file like 'page_events/%'")
+        conn.execute(
+            "insert into marts.rpt_landing_files (source_name, source_file, is_landed,"
+            " not_landed_reason, raw_rows, staged_rows, rejected_rows, exact_duplicate_rows)"
+            " values ('product.logins', 'logins/.~lock.x.csv#', false, 'a lock file', 0, 0, 0, 0)"
+        )
+    with serving.connect_published(partial) as conn:
+        charts = {r.chart.key: r for r in report.render_charts(Warehouse(conn))}
+    reading = charts["data-quality"].drawn.reading
+    assert reading.startswith(f"{landed} files landed")
+    assert "1 file not landed (1 a lock file)" in reading
+    assert reading.endswith("no file landed in page_events/.")
+
+
 def test_no_published_file_is_a_message(tmp_path, capsys):
     assert main(["report", "--db", str(tmp_path / "none.duckdb")]) == 1
     assert "no published file" in capsys.readouterr().err
