@@ -358,10 +358,10 @@ def render_section(r: dict) -> str:
         "**What would change on a cluster** (not measured: no cluster was at hand, and "
         "no speed-up is claimed):",
         "",
-        "- *Per-statement overhead.* At this size a good part of Spark's time is fixed "
-        "cost per statement (planning, task scheduling, the metastore); a cluster adds "
-        "network and executor scheduling to it, so small builds would not get faster. "
-        "What a cluster can change is the data-bound part, which grows with the rows.",
+        "- *Per-statement overhead.* Each of Spark's statements has a fixed cost "
+        "(planning, task scheduling, the metastore), not separated from the data's here; "
+        "a cluster adds network and executor scheduling to it, so a small build would "
+        "not get faster. What a cluster can change is the part that grows with the rows.",
         "- *`uptake spark-models` is bounded by the driver.* It reads each table a model "
         "refs whole into the driver (Arrow) and writes the scored tables from it: the fits "
         "use bounded samples, but the feature and scored tables pass through driver "
