@@ -47,7 +47,7 @@ from uptake.landing import (
     SPECS,
     FileReport,
     RawTable,
-    landing_files,
+    folder_changes,
     quote_identifier,
     skipped_files,
 )
@@ -109,40 +109,13 @@ def _files_to_land(
     """The files of the folder not landed yet, and the warnings of this run (landed
     files gone from the folder). A landed file that changed since, or another landing
     folder than the one landed from, raises :class:`LandingError`."""
-    files = landing_files(raw_path, SPECS[folder])
-    other_dirs = {row[0] for row in landed.values()} - {str(raw_path)}
-    if other_dirs:
-        raise LandingError(
-            f"raw.{table} was landed from {', '.join(sorted(other_dirs))}, but this run "
-            f"reads {raw_path}: run `uptake land-parquet --full-refresh` (and `dbt build "
-            "--target spark --full-refresh`) to land the new folder from scratch"
-        )
-    new, changed = [], []
-    for path in files:
-        relative = path.relative_to(raw_path).as_posix()
-        if relative not in landed:
-            new.append(path)
-            continue
-        stat = path.stat()
-        if (stat.st_size, stat.st_mtime_ns) != tuple(landed[relative][1:3]):
-            changed.append(relative)
-    if changed:
-        raise LandingError(
-            f"{len(changed)} file(s) of {raw_path / folder} changed after they were landed "
-            f"in raw.{table} ({', '.join(changed[:5])}{', ...' if len(changed) > 5 else ''})."
-            " Landing is append-only by file: land new data as new files, or run `uptake "
-            "land-parquet --full-refresh` (and `dbt build --target spark --full-refresh`) to "
-            "land every file again"
-        )
-    warnings = []
-    gone = sorted(set(landed) - {p.relative_to(raw_path).as_posix() for p in files})
-    if gone:
-        warnings.append(
-            f"{len(gone)} file(s) landed in raw.{table} are no longer in {raw_path / folder} "
-            f"({', '.join(gone[:5])}); their rows stay until `uptake land-parquet "
-            "--full-refresh`"
-        )
-    return new, warnings
+    changes = folder_changes(raw_path, SPECS[folder], landed)
+    remedy = "`uptake land-parquet --full-refresh` (and `dbt build --target spark --full-refresh`)"
+    refusal = changes.refusal(raw_path / folder, f"raw.{table}", remedy)
+    if refusal:
+        raise LandingError(refusal)
+    gone = changes.gone_warning(raw_path / folder, f"raw.{table}", remedy)
+    return changes.new, [gone] if gone else []
 
 
 def land_parquet(
@@ -178,7 +151,7 @@ def land_parquet(
             kept[folder] = {}  # the raw table's parts are gone or not ours: land again
         else:
             kept[folder] = {
-                row[2]: (row[1], row[3], row[4]) for row in manifest if row[0] == folder
+                row[2]: (row[3], row[4], row[1]) for row in manifest if row[0] == folder
             }
     # Decide everything before writing anything: a refused file leaves the landing as it was.
     to_land = {}
