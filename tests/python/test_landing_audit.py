@@ -218,3 +218,37 @@ def test_land_parquet_lands_new_files_only_and_refuses_a_changed_one(tmp_path, c
     land_parquet(raw, out, tables)
     assert not orphan.exists()
     assert _parquet_rows(out, "logins")[0][0] == logins_now
+
+
+def test_folder_changes_sets_a_folder_against_its_manifest(tmp_path):
+    """What both landings (the DuckDB plugin, `uptake land-parquet`) refuse or warn of:
+    a landed file changed or gone, another landing folder; only new files land."""
+    from uptake.landing import SPECS, folder_changes
+
+    folder = tmp_path / "logins"
+    folder.mkdir()
+    for name in ("a.csv", "b.csv", "c.csv"):
+        (folder / name).write_text("user_id,time_stamp\n1,2014-04-22 03:53:30\n")
+    stat = (folder / "a.csv").stat()
+    same = (stat.st_size, stat.st_mtime_ns, str(tmp_path))
+    landed = {"logins/a.csv": same, "logins/b.csv": same, "logins/old.csv": same}
+    (folder / "b.csv").write_text("user_id,time_stamp\n2,2014-04-22 03:53:30\n3,x\n")
+    changes = folder_changes(tmp_path, SPECS["logins"], landed)
+    assert [p.name for p in changes.new] == ["c.csv"]
+    assert (changes.changed, changes.gone, changes.other_dirs) == (
+        ["logins/b.csv"],
+        ["logins/old.csv"],
+        [],
+    )
+    refusal = changes.refusal(folder, "raw.logins", "`x --full-refresh`")
+    assert refusal.startswith(f"1 file(s) of {folder} changed after they were landed")
+    assert "logins/b.csv" in refusal and "`x --full-refresh`" in refusal
+    assert "logins/old.csv" in changes.gone_warning(folder, "raw.logins", "`x`")
+
+    elsewhere = {"logins/a.csv": (*same[:2], "/other/landing")}
+    moved = folder_changes(tmp_path, SPECS["logins"], elsewhere)
+    assert moved.other_dirs == ["/other/landing"]
+    assert "was landed from /other/landing" in moved.refusal(folder, "raw.logins", "`x`")
+    fine = folder_changes(tmp_path, SPECS["logins"], {"logins/a.csv": same})
+    assert fine.refusal(folder, "raw.logins", "`x`") is None
+    assert fine.gone_warning(folder, "raw.logins", "`x`") is None
