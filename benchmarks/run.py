@@ -27,8 +27,10 @@ With ``--sizes`` (default ``0.1,0.3,1``), steps 1 to 4 run first at each smaller
 fraction of the scales), so that the report shows how time and memory grow with the
 events (a table, and a PNG chart: :mod:`benchmarks.chart`).
 
-The report goes to BENCHMARKS.md (:mod:`benchmarks.report`); raw figures to
-``<out>/benchmark.json``. Not part of the test suite.
+The report goes to BENCHMARKS.md (:mod:`benchmarks.report`; a section that
+``python -m benchmarks spark`` wrote is kept); raw figures to ``<out>/benchmark.json``.
+``python -m benchmarks spark --scale S --out DIR`` builds one landing on DuckDB and on
+Spark instead (:mod:`benchmarks.spark`). Not part of the test suite.
 """
 
 from __future__ import annotations
@@ -717,7 +719,7 @@ def _finish(
         write_chart(results["scaling"], chart)
         results["chart"] = os.path.relpath(chart, output.parent)
         run.save()
-    output.write_text(render_markdown(results), encoding="utf-8")
+    output.write_text(_keeping_spark_section(render_markdown(results), output), encoding="utf-8")
     print(render_steps_table(results))
     print(f"benchmark: report {output}; raw figures {run.out / 'benchmark.json'}")
     failed = [n for n, s in results["steps"].items() if s.get("rc")]
@@ -729,6 +731,15 @@ def _finish(
     if mismatched:
         print("benchmark: adoption results disagree (see report)", file=sys.stderr)
     return 1 if failed or mismatched or "adoption_error" in results else 0
+
+
+def _keeping_spark_section(markdown: str, output: Path) -> str:
+    """The report with the section that ``python -m benchmarks spark`` wrote into
+    ``output`` earlier (if any) carried over: this run does not measure Spark."""
+    from benchmarks.spark import HEADING, replace_section, section
+
+    kept = section(output.read_text(encoding="utf-8"), HEADING) if output.exists() else None
+    return replace_section(markdown, HEADING, kept) if kept else markdown
 
 
 def run_benchmark(args: argparse.Namespace) -> int:
@@ -836,6 +847,10 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
+    if argv[:1] == ["spark"]:  # Spark and DuckDB on the same data: benchmarks/spark.py
+        from benchmarks import spark
+
+        return spark.main(argv[1:])
     if argv[:1] == ["_holdback"]:  # the child step of hold_back
         out = Path(argv[1])
         report = landing.hold_back(out / "generated", out / "landing", out / "held_back")

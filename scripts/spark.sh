@@ -39,18 +39,20 @@ fi
 export UPTAKE_SPARK_DIR="${UPTAKE_SPARK_DIR:-target/spark}"
 export UPTAKE_SPARK_LANDING_DIR="${UPTAKE_SPARK_LANDING_DIR:-$UPTAKE_SPARK_DIR/landing}"
 
-echo "==> landing $raw_dir as Parquet into $UPTAKE_SPARK_LANDING_DIR"
-uptake land-parquet --raw-dir "$raw_dir" --out "$UPTAKE_SPARK_LANDING_DIR"
-
-echo "==> dbt build --target spark"
-dbt build --target spark "$@"
-
 # The Python models (disabled on the Spark target: dbt-spark runs them on Databricks
-# only), the same python_models/ files, on the tables just built, written back through
-# Spark. --full-refresh refits the fits, as it does in dbt.
+# only) run after the build. --full-refresh lands every file again and refits the fits,
+# as it does in dbt.
 refresh=()
 for arg in "$@"; do
     if [ "$arg" = "--full-refresh" ]; then refresh=(--full-refresh); fi
 done
+
+echo "==> landing the new files of $raw_dir as Parquet into $UPTAKE_SPARK_LANDING_DIR"
+uptake land-parquet --raw-dir "$raw_dir" --out "$UPTAKE_SPARK_LANDING_DIR" "${refresh[@]}"
+
+echo "==> dbt build --target spark"
+dbt build --target spark "$@"
+
+# The same python_models/ files, on the tables just built, written back through Spark.
 echo "==> uptake spark-models (python_models/ on the Spark tables)"
 uptake spark-models "${refresh[@]}"

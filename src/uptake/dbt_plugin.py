@@ -48,7 +48,7 @@ from uptake.landing import (
     NOT_LANDED_COLUMNS,
     SPECS,
     RawTable,
-    landing_files,
+    folder_changes,
     skipped_files,
 )
 
@@ -222,41 +222,17 @@ class Plugin(BasePlugin):
     def _new_files(
         folder: str, raw_path: Path, raw_table: str, landed: dict[str, tuple]
     ) -> list[Path]:
-        files = landing_files(raw_path, SPECS[folder])
-        if not files and not landed:
+        changes = folder_changes(raw_path, SPECS[folder], landed)
+        if not changes.new and not landed:
             logger.warning(
                 f"landing folder {raw_path / folder} is missing or holds no CSV/Parquet "
                 f"file: {raw_table} and its staging models are empty"
             )
-        other_dirs = {str(d) for _, _, d in landed.values()} - {str(raw_path)}
-        if other_dirs:
-            raise LandingError(
-                f"{raw_table} was landed from {', '.join(sorted(other_dirs))}, but this run "
-                f"reads {raw_path}: run `dbt build --full-refresh` to land the new folder "
-                "from scratch (or point raw_dir / UPTAKE_RAW_DIR back)"
-            )
-        new, changed = [], []
-        for path in files:
-            relative = path.relative_to(raw_path).as_posix()
-            if relative not in landed:
-                new.append(path)
-                continue
-            stat = path.stat()
-            if (stat.st_size, stat.st_mtime_ns) != tuple(landed[relative][:2]):
-                changed.append(relative)
-        if changed:
-            raise LandingError(
-                f"{len(changed)} file(s) of {raw_path / folder} changed after they were "
-                f"landed in {raw_table} ({', '.join(changed[:5])}"
-                f"{', ...' if len(changed) > 5 else ''}). Landing is append-only by file: "
-                "land new data as new files, or run `dbt build --full-refresh` to land "
-                "every file again"
-            )
-        gone = sorted(set(landed) - {p.relative_to(raw_path).as_posix() for p in files})
+        refusal = changes.refusal(raw_path / folder, raw_table, "`dbt build --full-refresh`")
+        if refusal:
+            back = " (or point raw_dir / UPTAKE_RAW_DIR back)" if changes.other_dirs else ""
+            raise LandingError(refusal + back)
+        gone = changes.gone_warning(raw_path / folder, raw_table, "`dbt build --full-refresh`")
         if gone:
-            logger.warning(
-                f"{len(gone)} file(s) landed in {raw_table} are no longer in "
-                f"{raw_path / folder} ({', '.join(gone[:5])}); their rows stay until "
-                "`dbt build --full-refresh`"
-            )
-        return new
+            logger.warning(gone)
+        return changes.new

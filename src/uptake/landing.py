@@ -888,6 +888,62 @@ def skipped_files(raw_dir: Path, spec: LandingSpec) -> list[tuple[Path, str]]:
     return [(p, reason) for p, reason in found if reason is not None]
 
 
+@dataclass(frozen=True)
+class FolderChanges:
+    """A landing folder set against the manifest of the files landed from it so far
+    (:func:`folder_changes`): append-only by file, only ``new`` may be landed."""
+
+    new: list[Path]  # data files not landed yet, in landing order
+    changed: list[str]  # landed files whose size or modification time differ now
+    gone: list[str]  # landed files no longer in the folder
+    other_dirs: list[str]  # landing folders the landed files came from, if not this one
+
+    def refusal(self, folder: Path, raw_table: str, remedy: str) -> str | None:
+        """Why the folder cannot be appended to ``raw_table`` (None: it can); ``remedy``
+        names the command that lands every file again."""
+        if self.other_dirs:
+            return (
+                f"{raw_table} was landed from {', '.join(self.other_dirs)}, but this run "
+                f"reads {folder.parent}: run {remedy} to land the new folder from scratch"
+            )
+        if self.changed:
+            return (
+                f"{len(self.changed)} file(s) of {folder} changed after they were landed in "
+                f"{raw_table} ({', '.join(self.changed[:5])}"
+                f"{', ...' if len(self.changed) > 5 else ''}). Landing is append-only by "
+                f"file: land new data as new files, or run {remedy} to land every file again"
+            )
+        return None
+
+    def gone_warning(self, folder: Path, raw_table: str, remedy: str) -> str | None:
+        if not self.gone:
+            return None
+        return (
+            f"{len(self.gone)} file(s) landed in {raw_table} are no longer in {folder} "
+            f"({', '.join(self.gone[:5])}); their rows stay until {remedy}"
+        )
+
+
+def folder_changes(
+    raw_dir: Path, spec: LandingSpec, landed: dict[str, tuple[int, int, str]]
+) -> FolderChanges:
+    """The folder's data files against ``landed``, the manifest's {relative path: (size
+    in bytes, modification time in ns, landing folder it came from)}."""
+    files = landing_files(raw_dir, spec)
+    new, changed, present = [], [], set()
+    for path in files:
+        relative = path.relative_to(raw_dir).as_posix()
+        present.add(relative)
+        if relative not in landed:
+            new.append(path)
+            continue
+        stat = path.stat()
+        if (stat.st_size, stat.st_mtime_ns) != tuple(landed[relative][:2]):
+            changed.append(relative)
+    other_dirs = sorted({str(row[2]) for row in landed.values()} - {str(raw_dir)})
+    return FolderChanges(new, changed, sorted(set(landed) - present), other_dirs)
+
+
 def _folder_files(raw_dir: Path, spec: LandingSpec) -> list[Path]:
     folder = raw_dir / spec.folder
     if not folder.is_dir():

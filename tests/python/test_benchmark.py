@@ -386,3 +386,94 @@ def test_the_report_names_the_nodes_at_the_memory_peak_or_says_not_measured():
     assert "Not measured" in incremental and "Not measured" not in full
     # an older benchmark.json, without dbt's figures at all, still renders
     assert heading not in report.render_markdown(a_run())
+
+
+def spark_results(failed: str | None = None) -> dict:
+    """What `python -m benchmarks spark` records, made up (the numbers are checked in the
+    section as written)."""
+    step = {"wall_s": 12.5, "peak_rss_gb": 1.25, "rc": 0, "load_before": [0.5, 0, 0]}
+    step["load_after"] = [1.75, 0, 0]
+    keys = ("generate", "duckdb build", "spark land-parquet", "spark dbt build", "spark-models")
+    steps = {key: {**step, "wall_s": 10.0 * (n + 1)} for n, key in enumerate(keys)}
+    if failed:
+        steps[failed]["rc"] = 2
+    rows = {"users": 1200, "logins": 19000, "page_events": 9100, "share_view": 4300}
+    from benchmarks.spark import DUCKDB_SETTINGS, SPARK_SETTINGS
+
+    return {
+        "command": "python -m benchmarks spark --scale 0.1 --out /tmp/x",
+        "started": "2026-11-30T16:00:00+00:00",
+        "machine": {"cores": 2, "memory_gb": 24.0, "cpu": "cpu", "python": "3.11", "os": "linux"},
+        "versions": {
+            "pyspark": "3.5.1",
+            "dbt-spark": "1.9.0",
+            "dbt-core": "1.11.0",
+            "dbt-duckdb": "1.9.0",
+            "duckdb": "1.2.0",
+            "java": 'openjdk version "17"',
+        },
+        "settings": {**SPARK_SETTINGS, **DUCKDB_SETTINGS},
+        "steps": steps,
+        "data": {
+            "scale": 0.1,
+            "seed": 42,
+            "format": "parquet",
+            "generated_rows": rows,
+            "duckdb_raw_rows": rows,
+            "spark_raw_rows": {**rows, "users": 1199},
+        },
+        "duckdb_nodes": {"nodes": {"success": 300, "pass": 117}},
+        "spark_nodes": {"nodes": {"success": 210, "pass": 117}},
+    }
+
+
+def test_the_spark_section_says_what_was_measured_and_on_what():
+    from benchmarks.spark import HEADING, render_section
+
+    text = render_section(spark_results())
+    assert text.splitlines()[0] == HEADING
+    # The four steps with their seconds, and the Spark steps summed (30 + 40 + 50).
+    for key, seconds in [
+        ("duckdb build", "20.0"),
+        ("spark land-parquet", "30.0"),
+        ("spark dbt build", "40.0"),
+        ("spark-models", "50.0"),
+    ]:
+        row = next(line for line in text.splitlines() if line.startswith(f"| {key} |"))
+        assert f"| {seconds} | 1.25 | 0.50 / 1.75 |" in row, row
+    assert "| Spark, the three steps | as `scripts/spark.sh` runs them | 120.0 |" in text
+    assert "(417 nodes)" in text and "(327 nodes)" in text
+    assert "| users | 1,200 | 1,200 | 1,199 |" in text
+    assert "`local[2]`" in text and "1 dbt thread" in text and "2 cores" in text
+    assert "pyspark 3.5.1, dbt-spark 1.9.0" in text
+    assert "What would change on a cluster" in text and "no speed-up is claimed" in text
+    failed = render_section(spark_results(failed="spark dbt build"))
+    assert "40.0 (failed, exit 2)" in failed and "(incomplete)" in failed
+
+
+def test_the_spark_section_replaces_its_own_section_only():
+    from benchmarks.spark import HEADING, replace_section, section
+
+    before = "# Benchmarks\n\nintro\n\n## Steps\n\nsteps\n"
+    after = "## The scores API under load (written by hand)\n\nhand text\n### sub\n\nmore\n"
+    first = replace_section(before + "\n" + after, HEADING, f"{HEADING}\n\nold\n")
+    assert first.endswith(f"more\n\n{HEADING}\n\nold\n")
+    # Put in the middle of the file, replaced in place: the hand sections stay as they are.
+    middle = before + f"\n{HEADING}\n\nold\n### old part\n\nold too\n\n" + after
+    replaced = replace_section(middle, HEADING, f"{HEADING}\n\nnew\n")
+    assert replaced == before + f"\n{HEADING}\n\nnew\n\n" + after
+    assert section(replaced, HEADING) == f"{HEADING}\n\nnew\n"
+    assert section(before, HEADING) is None
+    assert replace_section("", HEADING, f"{HEADING}\n\nx\n") == f"{HEADING}\n\nx\n"
+
+
+def test_the_main_benchmark_keeps_the_spark_section(tmp_path):
+    from benchmarks.run import _keeping_spark_section
+    from benchmarks.spark import HEADING
+
+    output = tmp_path / "BENCHMARKS.md"
+    rendered = "# Benchmarks\n\n## Steps\n\nnew steps\n"
+    assert _keeping_spark_section(rendered, output) == rendered
+    output.write_text(f"# Benchmarks\n\n## Steps\n\nold\n\n{HEADING}\n\nspark figures\n")
+    kept = _keeping_spark_section(rendered, output)
+    assert kept == f"{rendered}\n{HEADING}\n\nspark figures\n"

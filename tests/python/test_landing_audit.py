@@ -153,3 +153,102 @@ def test_land_parquet_writes_the_audit_tables_for_other_engines(tmp_path):
     assert dict(manifest) == expected and "logins/logins.csv" in expected
     assert [path for path, _ in not_landed] == ["logins/notes.xlsx"]
     assert not_landed[0][1].startswith("not a data file")
+
+
+def _parquet_rows(out, table: str, sql: str = "count(*)") -> list[tuple]:
+    with duckdb.connect() as conn:
+        return conn.execute(f"select {sql} from '{out}/{table}/*.parquet'").fetchall()
+
+
+def test_land_parquet_lands_new_files_only_and_refuses_a_changed_one(tmp_path, capsys):
+    """`uptake land-parquet` is append-only by file, as the DuckDB plugin: a second run
+    lands the new file alone (one more part), keeps the manifest of the first (its
+    landed_at), refuses a landed file that changed without writing anything, and
+    --full-refresh lands every file again. Counts from Python's csv module."""
+    import csv
+
+    import pytest
+
+    from uptake import parquet_landing
+    from uptake.parquet_landing import LandingError, land_parquet, landing_tables
+
+    raw = tmp_path / "raw"
+    shutil.copytree(FIXTURES, raw)
+    out = tmp_path / "parquet"
+    tables = landing_tables(PROJECT_DIR)
+    land_parquet(raw, out, tables)
+    first_manifest = _parquet_rows(out, "_landed_files", "file_path, landed_at")
+    (login_rows,) = _parquet_rows(out, "logins")[0]
+
+    new_file = raw / "logins" / "logins_late.csv"
+    new_file.write_text("user_id,time_stamp\n7,2014-04-23 10:00:00\n7,2014-04-20 09:00:00\n")
+    with new_file.open(newline="") as handle:
+        new_records = sum(1 for _ in csv.reader(handle)) - 1
+    second = land_parquet(raw, out, tables)
+    assert {table: len(reports) for table, (_, reports) in second.items() if reports} == {
+        "logins": 1
+    }
+    manifest = _parquet_rows(out, "_landed_files", "file_path, landed_at")
+    assert len(manifest) == len({path for path, _ in manifest}) == len(first_manifest) + 1
+    assert set(first_manifest) <= set(manifest)
+    assert _parquet_rows(out, "logins")[0][0] == login_rows + new_records
+    assert len(list((out / "logins").glob("part-*.parquet"))) == 2
+    assert _parquet_rows(out, "logins", "count(distinct _source_file)") == [
+        (len([p for p in (raw / "logins").iterdir()]),)
+    ]
+
+    # A landed file that changed: refused, nothing written.
+    before = sorted(p.name for p in out.rglob("*"))
+    new_file.write_text(new_file.read_text() + "8,2014-04-24 10:00:00\n")
+    with pytest.raises(LandingError, match="logins/logins_late.csv.*append-only"):
+        land_parquet(raw, out, tables)
+    assert sorted(p.name for p in out.rglob("*")) == before
+    args = ["--raw-dir", str(raw), "--out", str(out), "--project-dir", str(PROJECT_DIR)]
+    parser = __import__("argparse").ArgumentParser()
+    parquet_landing.add_arguments(parser)
+    assert parquet_landing.run(parser.parse_args(args)) == 1
+    assert "--full-refresh" in capsys.readouterr().err
+
+    # A part written but not recorded (a run stopped before its manifest) is landed again.
+    land_parquet(raw, out, tables, full_refresh=True)
+    (logins_now,) = _parquet_rows(out, "logins")[0]
+    assert logins_now == login_rows + new_records + 1
+    orphan = out / "logins" / "part-20990101T000000000000.parquet"
+    shutil.copy(next((out / "logins").glob("part-*.parquet")), orphan)
+    land_parquet(raw, out, tables)
+    assert not orphan.exists()
+    assert _parquet_rows(out, "logins")[0][0] == logins_now
+
+
+def test_folder_changes_sets_a_folder_against_its_manifest(tmp_path):
+    """What both landings (the DuckDB plugin, `uptake land-parquet`) refuse or warn of:
+    a landed file changed or gone, another landing folder; only new files land."""
+    from uptake.landing import SPECS, folder_changes
+
+    folder = tmp_path / "logins"
+    folder.mkdir()
+    for name in ("a.csv", "b.csv", "c.csv"):
+        (folder / name).write_text("user_id,time_stamp\n1,2014-04-22 03:53:30\n")
+    stat = (folder / "a.csv").stat()
+    same = (stat.st_size, stat.st_mtime_ns, str(tmp_path))
+    landed = {"logins/a.csv": same, "logins/b.csv": same, "logins/old.csv": same}
+    (folder / "b.csv").write_text("user_id,time_stamp\n2,2014-04-22 03:53:30\n3,x\n")
+    changes = folder_changes(tmp_path, SPECS["logins"], landed)
+    assert [p.name for p in changes.new] == ["c.csv"]
+    assert (changes.changed, changes.gone, changes.other_dirs) == (
+        ["logins/b.csv"],
+        ["logins/old.csv"],
+        [],
+    )
+    refusal = changes.refusal(folder, "raw.logins", "`x --full-refresh`")
+    assert refusal.startswith(f"1 file(s) of {folder} changed after they were landed")
+    assert "logins/b.csv" in refusal and "`x --full-refresh`" in refusal
+    assert "logins/old.csv" in changes.gone_warning(folder, "raw.logins", "`x`")
+
+    elsewhere = {"logins/a.csv": (*same[:2], "/other/landing")}
+    moved = folder_changes(tmp_path, SPECS["logins"], elsewhere)
+    assert moved.other_dirs == ["/other/landing"]
+    assert "was landed from /other/landing" in moved.refusal(folder, "raw.logins", "`x`")
+    fine = folder_changes(tmp_path, SPECS["logins"], {"logins/a.csv": same})
+    assert fine.refusal(folder, "raw.logins", "`x`") is None
+    assert fine.gone_warning(folder, "raw.logins", "`x`") is None

@@ -23,67 +23,17 @@ Marked ``spark``: `bash scripts/spark.sh --test` runs it.
 
 from __future__ import annotations
 
-import datetime as dt
-import decimal
 import math
-import subprocess
-import sys
-import textwrap
 from pathlib import Path
 
 import duckdb
 import pyarrow as pa
 import pytest
-from conftest import PROJECT_DIR, built_db, run_tool, spark_env
+from conftest import built_db, run_tool, spark_env
+from spark_tables import differences, export_spark_schemas
 from test_spark import pytestmark  # noqa: F401 (the spark marks)
 
 SCHEMAS = ("marts", "ml")
-CLOCK_COLUMNS = {"scored_at"}
-PICKLE_COLUMNS = {"artifact"}
-# Relative tolerance of floating-point values (and an absolute one near zero): the two
-# engines sum and average in different orders.
-FLOAT_TOLERANCE = 1e-9
-FLOAT_ABS_TOLERANCE = 1e-12
-
-
-EXPORT_SCRIPT = textwrap.dedent(
-    """
-    import sys
-    from pathlib import Path
-
-    import pyarrow as pa
-
-    from uptake.spark_models import spark_session, spark_table_as_arrow
-
-    out = Path(sys.argv[1])
-    spark = spark_session(Path("."), "spark")
-    for schema in sys.argv[2:]:
-        for table in spark.catalog.listTables(schema):
-            rows = spark_table_as_arrow(spark, schema, table.name)
-            with pa.OSFile(str(out / f"{schema}.{table.name}.arrow"), "wb") as sink:
-                with pa.ipc.new_file(sink, rows.schema) as writer:
-                    writer.write_table(rows)
-    """
-)
-
-
-def export_spark_schemas(spark_dir: Path, out_dir: Path) -> dict[str, pa.Table]:
-    """{schema.table: rows} of every relation of SCHEMAS in the Spark build."""
-    out_dir.mkdir(parents=True, exist_ok=True)
-    result = subprocess.run(
-        [sys.executable, "-c", EXPORT_SCRIPT, str(out_dir), *SCHEMAS],
-        cwd=PROJECT_DIR,
-        env=spark_env(spark_dir),
-        capture_output=True,
-        text=True,
-        timeout=600,
-    )
-    assert result.returncode == 0, result.stderr[-5000:]
-    tables = {}
-    for path in sorted(out_dir.glob("*.arrow")):
-        with pa.memory_map(str(path)) as source:
-            tables[path.stem] = pa.ipc.open_file(source).read_all()
-    return tables
 
 
 def duckdb_relations(db_path: Path) -> dict[str, pa.Table]:
@@ -99,86 +49,6 @@ def duckdb_relations(db_path: Path) -> dict[str, pa.Table]:
         }
 
 
-def plain(value):
-    """A value as plain Python for comparison: decimals as floats, timestamps without
-    zone (both engines hold UTC wall-clock times)."""
-    if isinstance(value, decimal.Decimal):
-        return float(value)
-    if isinstance(value, dt.datetime) and value.tzinfo is not None:
-        return value.astimezone(dt.UTC).replace(tzinfo=None)
-    return value
-
-
-def sort_key(row: tuple) -> tuple:
-    # Nulls first; floats rounded so that two engines' last bits do not reorder rows.
-    return tuple(
-        (0, "")
-        if v is None or (isinstance(v, float) and math.isnan(v))
-        else (1, round(v, 6))
-        if isinstance(v, float)
-        else (1, v)
-        for v in row
-    )
-
-
-def same_value(a, b) -> bool:
-    if isinstance(a, float) or isinstance(b, float):
-        if a is None or b is None:
-            return a is None and b is None
-        if math.isnan(a) or math.isnan(b):
-            return math.isnan(a) and math.isnan(b)
-        return math.isclose(a, b, rel_tol=FLOAT_TOLERANCE, abs_tol=FLOAT_ABS_TOLERANCE)
-    return a == b
-
-
-def column_values(table: pa.Table, columns: list[str]) -> list[list]:
-    return [[plain(v) for v in table.column(c).to_pylist()] for c in columns]
-
-
-def float_columns(*tables: list[list]) -> set[int]:
-    """The positions of the columns holding a float on either engine."""
-    return {
-        i
-        for values in tables
-        for i, column in enumerate(values)
-        if any(isinstance(v, float) for v in column)
-    }
-
-
-def compared_rows(values: list[list], floats: set[int]) -> list[tuple]:
-    """The rows sorted by their exact columns first (ids, counts, text), the floats
-    last: two scores equal but for the engines' last bits must not swap two users (their
-    rounded values can fall on either side of a rounding boundary)."""
-    if not values:
-        return []
-    order = [i for i in range(len(values)) if i not in floats] + sorted(floats)
-    rows = zip(*values, strict=True)
-    return sorted(rows, key=lambda row: sort_key(tuple(row[i] for i in order)))
-
-
-def differences(name: str, duck: pa.Table, spark: pa.Table) -> list[str]:
-    """What differs between the DuckDB and Spark rows of one relation (empty: same)."""
-    if sorted(duck.column_names) != sorted(spark.column_names):
-        return [f"{name}: columns {duck.column_names} on DuckDB, {spark.column_names} on Spark"]
-    columns = sorted(set(duck.column_names) - CLOCK_COLUMNS - PICKLE_COLUMNS)
-    if duck.num_rows != spark.num_rows:
-        return [f"{name}: {duck.num_rows} rows on DuckDB, {spark.num_rows} on Spark"]
-    duck_values, spark_values = column_values(duck, columns), column_values(spark, columns)
-    floats = float_columns(duck_values, spark_values)
-    found = []
-    for d_row, s_row in zip(
-        compared_rows(duck_values, floats), compared_rows(spark_values, floats), strict=True
-    ):
-        differing = [
-            f"{c}={d!r} vs {s!r}"
-            for c, d, s in zip(columns, d_row, s_row, strict=True)
-            if not same_value(d, s)
-        ]
-        if differing:
-            found.append(f"{name}: {', '.join(differing)}")
-    return found[:5] + ([f"{name}: ... {len(found)} rows differ"] if len(found) > 5 else [])
-
-
 @pytest.fixture(scope="module")
 def duckdb_build(spark_sample, tmp_path_factory) -> Path:
     return built_db(spark_sample, tmp_path_factory.mktemp("equality_duckdb"))
@@ -186,7 +56,7 @@ def duckdb_build(spark_sample, tmp_path_factory) -> Path:
 
 @pytest.fixture(scope="module")
 def spark_relations(spark_build, tmp_path_factory) -> dict[str, pa.Table]:
-    return export_spark_schemas(spark_build, tmp_path_factory.mktemp("spark_export"))
+    return export_spark_schemas(spark_build, tmp_path_factory.mktemp("spark_export"), SCHEMAS)
 
 
 def test_every_mart_and_scored_table_is_on_spark(duckdb_build, spark_relations):
@@ -229,7 +99,7 @@ def test_a_second_run_keeps_the_stored_fits_and_scores_the_same(spark_build, spa
         1800,
     )
     assert rerun.returncode == 0, rerun.stdout[-3000:] + rerun.stderr[-5000:]
-    again = export_spark_schemas(spark_build, spark_build / "export_again")
+    again = export_spark_schemas(spark_build, spark_build / "export_again", SCHEMAS)
     for name in ("ml.ml_adoption_fit", "ml.ml_return_fit", "ml.ml_share_view_fit"):
         assert (
             again[name].sort_by("model_name").equals(spark_relations[name].sort_by("model_name"))
