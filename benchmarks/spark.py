@@ -175,8 +175,27 @@ class SparkRun:
         path.write_text(json.dumps(self.results, indent=2) + "\n", encoding="utf-8")
 
 
+def load_run(folder: Path) -> dict:
+    """The figures an earlier run saved in ``folder``."""
+    path = Path(folder) / "spark_benchmark.json"
+    if not path.is_file():
+        raise ValueError(f"{path} not found: not the --out folder of an earlier run")
+    return json.loads(path.read_text(encoding="utf-8"))
+
+
+def write_section(output: Path, results: dict, earlier: list[dict]) -> None:
+    output = Path(output).resolve()
+    text = output.read_text(encoding="utf-8") if output.exists() else "# Benchmarks\n"
+    output.write_text(replace_section(text, HEADING, render_section(results, earlier)), "utf-8")
+    print(f"benchmark spark: section written to {output}")
+
+
 def run_spark_benchmark(args: argparse.Namespace) -> int:
     out = Path(args.out).resolve()
+    earlier = [load_run(folder) for folder in args.beside]
+    if args.render_only:
+        write_section(args.output, load_run(out), earlier)
+        return 0
     out.mkdir(parents=True, exist_ok=True)
     run = SparkRun(out, args.argv)
     generated = out / "generated"
@@ -227,10 +246,8 @@ def run_spark_benchmark(args: argparse.Namespace) -> int:
     run.results["finished"] = dt.datetime.now().astimezone().isoformat(timespec="seconds")
     run.save()
 
-    output = Path(args.output).resolve()
-    text = output.read_text(encoding="utf-8") if output.exists() else "# Benchmarks\n"
-    output.write_text(replace_section(text, HEADING, render_section(run.results)), "utf-8")
-    print(f"benchmark spark: section written to {output}; figures {run.out}/spark_benchmark.json")
+    write_section(args.output, run.results, earlier)
+    print(f"benchmark spark: figures in {run.out}/spark_benchmark.json")
     failed = [key for key, step in run.results["steps"].items() if step["rc"]]
     if failed:
         print(f"benchmark spark: steps that failed: {', '.join(failed)}", file=sys.stderr)
@@ -287,8 +304,35 @@ def _nodes(summary: dict) -> str:
     return f"{sum(counts.values()):,} nodes" if counts else "no run_results"
 
 
-def render_section(r: dict) -> str:
-    """The markdown of the section (see :data:`HEADING`)."""
+SPARK_STEPS = ("spark land-parquet", "spark dbt build", "spark-models")
+
+
+def growth_table(runs: list[dict]) -> list[str]:
+    """Markdown lines: one row per run (size), smallest first: the rows generated, the
+    DuckDB build, Spark's three steps and the ratio of the two."""
+    lines = [
+        "| scale | source rows | DuckDB build s | Spark dbt build s | spark-models s | "
+        "Spark, three steps s | Spark / DuckDB | load (1 min) before / after, max |",
+        "| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
+    ]
+    for r in sorted(runs, key=lambda run: run.get("data", {}).get("scale") or 0):
+        steps, data = r["steps"], r.get("data", {})
+        rows = sum((data.get("generated_rows") or {}).values())
+        duck = steps.get("duckdb build", {}).get("wall_s")
+        spark = sum(steps[k]["wall_s"] for k in SPARK_STEPS if k in steps)
+        loads = [x for st in steps.values() for x in (st["load_before"][0], st["load_after"][0])]
+        ratio = f"{spark / duck:.1f}x" if duck else "—"
+        lines.append(
+            f"| {data.get('scale')} | {rows:,} | {_seconds(steps.get('duckdb build'))} | "
+            f"{_seconds(steps.get('spark dbt build'))} | {_seconds(steps.get('spark-models'))} "
+            f"| {spark:,.1f} | {ratio} | {max(loads, default=0):.2f} |"
+        )
+    return lines
+
+
+def render_section(r: dict, earlier: list[dict] | None = None) -> str:
+    """The markdown of the section (see :data:`HEADING`): the run ``r`` in full, and a
+    table of it beside the ``earlier`` runs (other sizes) when there are any."""
     m, v, s, steps = r["machine"], r["versions"], r["settings"], r["steps"]
     data = r.get("data", {})
     loads = [x for step in steps.values() for x in (step["load_before"][0], step["load_after"][0])]
@@ -323,7 +367,7 @@ def render_section(r: dict) -> str:
             f"| {folder} | {count('generated_rows')} | {count('duckdb_raw_rows')} | "
             f"{count('spark_raw_rows')} |"
         )
-    spark_keys = ("spark land-parquet", "spark dbt build", "spark-models")
+    spark_keys = SPARK_STEPS
     spark_total = sum(steps[k]["wall_s"] for k in spark_keys if k in steps)
     lines += [
         "",
@@ -349,6 +393,17 @@ def render_section(r: dict) -> str:
         f"Versions: pyspark {v['pyspark']}, dbt-spark {v['dbt-spark']}, dbt-core "
         f"{v['dbt-core']}, dbt-duckdb {v['dbt-duckdb']}, duckdb {v['duckdb']}, "
         f"{v['java']}; Python {m['python']}, {m['os']}.",
+    ]
+    if earlier:
+        lines += [
+            "",
+            "How each grows with the data (this run and the runs of "
+            + ", ".join(f"`{e['command']}`" for e in earlier)
+            + ", same machine and settings):",
+            "",
+            *growth_table([*earlier, r]),
+        ]
+    lines += [
         "",
         "Not a race: the builds differ in what they do. DuckDB lands in its hook and "
         "runs the Python models inside `dbt build`; Spark's landing and Python models "
@@ -401,6 +456,20 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument(
         "--skip-generate", action="store_true", help="reuse <out>/generated of an earlier run"
+    )
+    parser.add_argument(
+        "--beside",
+        type=Path,
+        action="append",
+        default=[],
+        metavar="DIR",
+        help="the --out folder of an earlier run (another size): the section gets a table "
+        "of how each step grows, this run beside it (repeatable)",
+    )
+    parser.add_argument(
+        "--render-only",
+        action="store_true",
+        help="run nothing: write the section again from <out>/spark_benchmark.json",
     )
     return parser
 

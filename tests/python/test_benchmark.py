@@ -451,6 +451,27 @@ def test_the_spark_section_says_what_was_measured_and_on_what():
     assert "40.0 (failed, exit 2)" in failed and "(incomplete)" in failed
 
 
+def test_the_spark_section_sets_runs_of_other_sizes_beside_it():
+    from benchmarks.spark import render_section
+
+    small = spark_results()
+    big = spark_results()
+    big["data"] = {**big["data"], "scale": 1.0}
+    big["data"]["generated_rows"] = {k: v * 10 for k, v in big["data"]["generated_rows"].items()}
+    big["steps"]["spark dbt build"]["wall_s"] = 400.0
+    big["command"] = "python -m benchmarks spark --scale 1 --out /tmp/y"
+    assert "How each grows" not in render_section(small)
+    text = render_section(big, [small])
+    assert "the runs of `python -m benchmarks spark --scale 0.1 --out /tmp/x`" in text
+    rows = [line for line in text.splitlines() if line.startswith(("| 0.1 |", "| 1.0 |"))]
+    # Smallest first; Spark's three steps summed (30 + 40 + 50, then 30 + 400 + 50) over
+    # the DuckDB build (20): 6.0x and 24.0x.
+    assert rows == [
+        "| 0.1 | 33,600 | 20.0 | 40.0 | 50.0 | 120.0 | 6.0x | 1.75 |",
+        "| 1.0 | 336,000 | 20.0 | 400.0 | 50.0 | 480.0 | 24.0x | 1.75 |",
+    ]
+
+
 def test_the_spark_section_replaces_its_own_section_only():
     from benchmarks.spark import HEADING, replace_section, section
 
