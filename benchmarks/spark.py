@@ -351,8 +351,9 @@ def render_section(r: dict, earlier: list[dict] | None = None) -> str:
         f"thread, driver memory {s['UPTAKE_SPARK_DRIVER_MEMORY']}, "
         f"{s['UPTAKE_SPARK_SHUFFLE_PARTITIONS']} shuffle partitions, plain Parquet tables. "
         f"1-minute load average between {min(loads, default=0):.2f} and "
-        f"{max(loads, default=0):.2f} before and after the steps (above {m['cores']} "
-        "means the machine was shared and the seconds are slower than alone).",
+        f"{max(loads, default=0):.2f} before and after the steps (a step's figure after "
+        "it counts its own processes; a load well above the cores before a step means "
+        "something else was running and the seconds are slower than alone).",
         "",
         "| source | generated rows | raw rows on DuckDB | raw rows on Spark |",
         "| --- | ---: | ---: | ---: |",
