@@ -1,23 +1,24 @@
 {#
     The engagement figures of rpt_customer_engagement and rpt_customer_monthly_engagement:
     the CTEs `counted_records`, `counted` and `final`, grouped by group_columns (customer
-    first). Goes inside the model's `with`, after a CTE named `activities` (records of int_share_view_activities_enriched
-    with the group columns, activity_type, relationship_manager_id, client_id, is_viewed,
-    is_exact_duplicate and time_spent_seconds). Every figure counts each exported record
+    first). Goes inside the model's `with`, after the CTE named by `records` (records of
+    int_share_view_activities_enriched with the group columns, activity_type,
+    relationship_manager_id, client_id, is_viewed, is_exact_duplicate and
+    time_spent_seconds); the model ends with `select * from final`. Every figure counts each exported record
     once: exact duplicates (export artefacts) are left out and counted apart, so that
     shares + exact_duplicate_shares is the export's SHARE rows; re-sends are shares.
       sharing_users      relationship managers who sent at least one share (the group is
                          within one customer: an RM ID is unique only within its export)
       share_recipients   clients who received at least one share
 #}
-{% macro engagement_figures(group_columns) -%}
+{% macro engagement_figures(records, group_columns) -%}
     -- Each exported record once: the exact duplicates are counted apart.
     counted_records as (
         select
             *,
             activity_type = 'SHARE' and not is_exact_duplicate as is_share,
             activity_type = 'VIEW' and not is_exact_duplicate as is_view
-        from activities
+        from {{ records }}
     ),
 
     counted as (

@@ -26,6 +26,6 @@ activities as (
     from {{ ref('int_share_view_activities_enriched') }}
 ),
 
-{{ engagement_figures(['customer_code', 'customer_name', 'industry']) }}
+{{ engagement_figures('activities', ['customer_code', 'customer_name', 'industry']) }}
 
 select * from final

@@ -36,6 +36,8 @@ activities as (
     from records
 ),
 
-{{ engagement_figures(['customer_code', 'customer_name', 'industry', 'activity_month']) }}
+{{ engagement_figures(
+    'activities', ['customer_code', 'customer_name', 'industry', 'activity_month']
+) }}
 
 select * from final
