@@ -262,21 +262,6 @@ def test_calibration_reads_calibrated_and_overconfident_probabilities():
     assert (bins["mean_probability"] - 0.02 <= bins["observed_rate_high"]).all()
 
 
-def test_reliability_bins_do_not_depend_on_the_order_of_tied_rows():
-    rng = np.random.default_rng(12)
-    p = np.round(rng.beta(2, 5, 3_000), 2)  # few distinct values: many ties
-    y = (rng.random(3_000) < p).astype(int)
-    table = pd.DataFrame(evaluate.reliability_bins(y, p))
-    order = rng.permutation(len(y))
-    shuffled = pd.DataFrame(evaluate.reliability_bins(y[order], p[order]))
-    pd.testing.assert_frame_equal(table, shuffled)
-    # Each probability value in one bin only; every row counted once.
-    assert (
-        table["probability_min"].iloc[1:].to_numpy() > table["probability_max"].iloc[:-1].to_numpy()
-    ).all()
-    assert table["rows"].sum() == len(y)
-
-
 def test_training_labels_end_before_the_test_period_and_cv_follows_time():
     frame = synthetic(3000, seed=11)
     frame["label_settled_on"] = frame["day"] + pd.Timedelta(days=10)

@@ -129,15 +129,12 @@ def calibration(y: np.ndarray, probability: np.ndarray) -> dict:
 
 def reliability_bins(y: np.ndarray, probability: np.ndarray, bins: int = CALIBRATION_BINS):
     """The reliability table: test rows in ``bins`` bins of (nearly) equal size by
-    predicted probability, rows of equal probability in the same bin; per bin its
-    probability range, mean probability, observed rate and that rate's 95% Wilson
-    interval."""
+    predicted probability; per bin its probability range, mean probability, observed
+    rate and that rate's 95% Wilson interval."""
     n = len(y)
     if not n:
         return []
-    # Equal probabilities share a bin (rounded to 1e-12: two engines' last bits), so
-    # that a bin never depends on the order the test rows come in.
-    ranks = pd.Series(np.round(probability, 12)).rank(method="max").to_numpy()
+    ranks = pd.Series(probability).rank(method="first").to_numpy()
     which = np.ceil(ranks / n * bins).astype(int).clip(1, bins)
     rows = []
     for b in range(1, bins + 1):
