@@ -27,7 +27,7 @@ views as (
         device_type,
         os_family,
         browser_family,
-        minutes_viewed
+        time_spent_seconds
     from {{ ref('int_views_deduplicated') }}
 ),
 
@@ -39,7 +39,7 @@ categorised as (
                 {{ 'customer_code' if level == 'customer' else 'industry' }} as group_value,
                 '{{ dimension }}' as dimension,
                 {{ expression }} as category,
-                minutes_viewed
+                time_spent_seconds
             from views
             {% if not loop.last %}union all{% endif %}
         {% endfor %}
@@ -54,7 +54,8 @@ counted as (
         dimension,
         category,
         count(*) as views,
-        coalesce(sum(minutes_viewed), 0) as minutes_viewed
+        -- whole seconds added up, then minutes: the same to the last bit in any order
+        cast(coalesce(sum(time_spent_seconds), 0) as double) / 60 as minutes_viewed
     from categorised
     group by 1, 2, 3, 4
 ),

@@ -13,7 +13,7 @@ views as (
         view_weekday,
         view_weekday_name,
         view_hour,
-        minutes_viewed
+        time_spent_seconds
     from {{ ref('int_views_deduplicated') }}
     where view_hour is not null
 ),
@@ -26,7 +26,8 @@ by_customer as (
         view_weekday_name,
         view_hour,
         count(*) as views,
-        coalesce(sum(minutes_viewed), 0) as minutes_viewed
+        -- whole seconds added up, then minutes: the same to the last bit in any order
+        cast(coalesce(sum(time_spent_seconds), 0) as double) / 60 as minutes_viewed
     from views
     group by 1, 2, 3, 4, 5
 ),
@@ -39,7 +40,8 @@ by_industry as (
         view_weekday_name,
         view_hour,
         count(*) as views,
-        coalesce(sum(minutes_viewed), 0) as minutes_viewed
+        -- whole seconds added up, then minutes: the same to the last bit in any order
+        cast(coalesce(sum(time_spent_seconds), 0) as double) / 60 as minutes_viewed
     from views
     group by 1, 2, 3, 4, 5
 ),
